@@ -1,0 +1,2 @@
+//! mailcatch: an SMTP mail catcher with a Mailpit-compatible API.
+pub mod store;

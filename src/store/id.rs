@@ -1,0 +1,111 @@
+//! Message IDs: 22 URL-safe characters that sort by arrival.
+//!
+//! Mailpit's IDs are 22-character base62 strings and some clients assume that
+//! shape, so ours have it too. The first 11 characters encode a monotonic
+//! sequence number (microseconds since the epoch at first use, bumped by one
+//! on collisions), so lexicographic order is arrival order; the last 11 are
+//! random, so IDs from different runs never collide.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const HALF: usize = 11;
+pub const ID_LEN: usize = 2 * HALF;
+
+/// A stored message's identity: its arrival sequence and its public string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MessageId {
+    pub seq: u64,
+    pub text: Box<str>,
+}
+
+impl MessageId {
+    /// Recovers the sequence number from a public ID string, checking its shape.
+    pub fn parse_seq(text: &str) -> Option<u64> {
+        let bytes = text.as_bytes();
+        if bytes.len() != ID_LEN || !bytes.iter().all(u8::is_ascii_alphanumeric) {
+            return None;
+        }
+        decode(&bytes[..HALF])
+    }
+}
+
+/// Hands out strictly increasing sequence numbers.
+#[derive(Debug, Default)]
+pub struct IdGenerator {
+    last: AtomicU64,
+}
+
+impl IdGenerator {
+    pub fn next(&self) -> MessageId {
+        let now = jiff::Timestamp::now().as_microsecond().max(0) as u64;
+        let mut prev = self.last.load(Ordering::Relaxed);
+        let seq = loop {
+            let candidate = now.max(prev + 1);
+            match self
+                .last
+                .compare_exchange_weak(prev, candidate, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => break candidate,
+                Err(actual) => prev = actual,
+            }
+        };
+        let mut random = [0u8; 8];
+        // A failing OS RNG only weakens uniqueness across runs, never order.
+        let _ = getrandom::fill(&mut random);
+        let mut text = String::with_capacity(ID_LEN);
+        encode(seq, &mut text);
+        encode(u64::from_le_bytes(random), &mut text);
+        MessageId {
+            seq,
+            text: text.into_boxed_str(),
+        }
+    }
+}
+
+fn encode(mut value: u64, out: &mut String) {
+    let mut digits = [b'0'; HALF];
+    for digit in digits.iter_mut().rev() {
+        *digit = ALPHABET[(value % 62) as usize];
+        value /= 62;
+    }
+    out.extend(digits.iter().map(|&b| b as char));
+}
+
+fn decode(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'Z' => b - b'A' + 10,
+            b'a'..=b'z' => b - b'a' + 36,
+            _ => return None,
+        };
+        acc.checked_mul(62)?.checked_add(u64::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_arrival_and_round_trip() {
+        let generator = IdGenerator::default();
+        let ids: Vec<_> = (0..1000).map(|_| generator.next()).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0].text < pair[1].text);
+            assert!(pair[0].seq < pair[1].seq);
+        }
+        for id in &ids {
+            assert_eq!(id.text.len(), ID_LEN);
+            assert_eq!(MessageId::parse_seq(&id.text), Some(id.seq));
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_ids() {
+        assert_eq!(MessageId::parse_seq("short"), None);
+        assert_eq!(MessageId::parse_seq("../../../../etc/passwd"), None);
+        assert_eq!(MessageId::parse_seq("zzzzzzzzzzzzzzzzzzzzzz"), None); // overflows u64
+    }
+}

@@ -1,0 +1,144 @@
+//! What the store keeps for each message.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::id::MessageId;
+
+/// A mailbox as Mailpit's API shows it: `{"Name": .., "Address": ..}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Address {
+    pub name: String,
+    pub address: String,
+}
+
+/// The negotiated TLS parameters of the session that delivered a message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+}
+
+/// The SMTP envelope, as the client sent it.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Envelope {
+    /// The reverse-path without angle brackets; empty for the null sender `<>`.
+    pub mail_from: String,
+    /// MAIL FROM parameters as sent, e.g. `SIZE=1234`, `BODY=8BITMIME`.
+    pub mail_params: Vec<String>,
+    pub rcpt_to: Vec<String>,
+    /// The HELO or EHLO argument.
+    pub helo: String,
+    pub client_addr: Option<SocketAddr>,
+    pub tls: Option<TlsInfo>,
+    pub auth_user: Option<String>,
+}
+
+/// Everything the store needs to ingest one message.
+#[derive(Clone, Debug, Default)]
+pub struct Incoming {
+    /// The message exactly as received, after dot-unstuffing.
+    pub raw: Bytes,
+    pub envelope: Envelope,
+    /// Protocol oddities seen while receiving it (bare LF, long lines, ...).
+    pub warnings: Vec<String>,
+    /// A bounded transcript of the SMTP session up to the end of this message.
+    pub transcript: Vec<String>,
+}
+
+/// The searchable, listable facts about a message, parsed once at ingest.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub message_id: String,
+    pub from: Address,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    /// The Bcc header plus envelope recipients found in no address header.
+    pub bcc: Vec<Address>,
+    pub reply_to: Vec<Address>,
+    pub return_path: String,
+    pub subject: String,
+    /// The Date header as RFC 3339 with its own offset, if it parsed.
+    pub date: Option<String>,
+    pub attachments: u32,
+    pub inline: u32,
+    pub snippet: String,
+    /// Tags derived from the message itself (`X-Tags`, plus-addressing).
+    pub auto_tags: Vec<String>,
+    /// Lower-cased text that free-text search matches against.
+    pub search_text: String,
+    /// Warnings found in the content itself (missing Date, no Message-ID, ...).
+    pub content_warnings: Vec<String>,
+}
+
+/// A message in the store. The raw bytes and summary never change; the read
+/// flag and tags do, so they carry their own cheap synchronisation and readers
+/// can work on an `Arc<StoredMessage>` without holding the store's lock.
+#[derive(Debug)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    pub created: jiff::Timestamp,
+    pub raw: Bytes,
+    pub envelope: Envelope,
+    pub warnings: Vec<String>,
+    pub transcript: Vec<String>,
+    pub summary: Summary,
+    read: AtomicBool,
+    tags: Mutex<Vec<String>>,
+}
+
+impl StoredMessage {
+    pub fn new(id: MessageId, incoming: Incoming, summary: Summary, tags: Vec<String>) -> Self {
+        Self {
+            id,
+            created: jiff::Timestamp::now(),
+            raw: incoming.raw,
+            envelope: incoming.envelope,
+            warnings: incoming.warnings,
+            transcript: incoming.transcript,
+            summary,
+            read: AtomicBool::new(false),
+            tags: Mutex::new(tags),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id.text
+    }
+
+    pub fn size(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_read(&self) -> bool {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// Sets the read flag, returning whether it changed.
+    pub(super) fn set_read(&self, read: bool) -> bool {
+        self.read.swap(read, Ordering::Relaxed) != read
+    }
+
+    /// The message's tags, sorted by name case-insensitively.
+    pub fn tags(&self) -> Vec<String> {
+        self.tags.lock().clone()
+    }
+
+    pub fn has_tag(&self, name: &str) -> bool {
+        self.tags.lock().iter().any(|t| t.eq_ignore_ascii_case(name))
+    }
+
+    pub(super) fn replace_tags(&self, tags: Vec<String>) -> Vec<String> {
+        std::mem::replace(&mut *self.tags.lock(), tags)
+    }
+
+    /// Approximate bytes this message holds, for the store's byte cap.
+    pub fn footprint(&self) -> usize {
+        let s = &self.summary;
+        self.raw.len() + s.search_text.len() + s.snippet.len() + s.subject.len() + 512
+    }
+}

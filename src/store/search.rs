@@ -1,0 +1,260 @@
+//! Mailpit's search syntax (contract §3), evaluated against summaries.
+//!
+//! Terms are ANDed; `-` or `!` negates; double quotes group a phrase and are
+//! otherwise dropped. Matching is Unicode case-insensitive (Mailpit's is
+//! ASCII-only for field filters).
+
+use memchr::memmem::Finder;
+
+use super::message::{Address, StoredMessage};
+use super::summary::normalize_search;
+
+/// A parsed search query, ready to test messages against.
+#[derive(Debug)]
+pub struct Query {
+    terms: Vec<Term>,
+}
+
+#[derive(Debug)]
+struct Term {
+    negated: bool,
+    filter: Filter,
+}
+
+#[derive(Debug)]
+enum Filter {
+    Text(Finder<'static>),
+    From(String),
+    To(String),
+    Cc(String),
+    Bcc(String),
+    ReplyTo(String),
+    Addressed(String),
+    Subject(String),
+    MessageId(String),
+    Tag(String),
+    Read,
+    Tagged,
+    HasAttachment,
+    HasInline,
+    /// Received at or after this Unix time in microseconds.
+    After(i64),
+    /// Received at or before this Unix time in microseconds.
+    Before(i64),
+    Larger(u64),
+    Smaller(u64),
+    /// A term that can never match (e.g. an empty field filter).
+    Nothing,
+}
+
+impl Query {
+    /// Parses a query; `tz` is the IANA zone for dates (server zone if None
+    /// or unknown). Unparseable dates are ignored, as Mailpit ignores them.
+    pub fn parse(query: &str, tz: Option<&str>) -> Query {
+        let zone = tz
+            .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+            .unwrap_or_else(jiff::tz::TimeZone::system);
+        let terms = tokenize(query)
+            .into_iter()
+            .filter_map(|token| parse_term(&token, &zone))
+            .collect();
+        Query { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, message: &StoredMessage) -> bool {
+        self.terms
+            .iter()
+            .all(|term| term.filter.matches(message) != term.negated)
+    }
+}
+
+/// Splits on spaces, grouping double-quoted phrases; every `"` is removed.
+fn tokenize(query: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
+fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
+    let (negated, body) = match token.strip_prefix(['-', '!']) {
+        Some(rest) if !rest.is_empty() => (true, rest),
+        _ => (false, token),
+    };
+    let (key, value) = match body.split_once(':') {
+        Some((key, value)) => (key.to_lowercase(), value),
+        None => (String::new(), body),
+    };
+    let text = || normalize_search(value);
+    let filter = match key.as_str() {
+        "from" => Filter::From(text()),
+        "to" => Filter::To(text()),
+        "cc" => Filter::Cc(text()),
+        "bcc" => Filter::Bcc(text()),
+        "reply-to" => Filter::ReplyTo(text()),
+        "addressed" => Filter::Addressed(text()),
+        "subject" => Filter::Subject(text()),
+        "message-id" => Filter::MessageId(text()),
+        "tag" => Filter::Tag(value.trim().to_string()),
+        "is" => match value.to_lowercase().as_str() {
+            "read" => Filter::Read,
+            "unread" => return Some(Term { negated: !negated, filter: Filter::Read }),
+            "tagged" => Filter::Tagged,
+            _ => Filter::Nothing,
+        },
+        "has" => match value.to_lowercase().as_str() {
+            "attachment" | "attachments" => Filter::HasAttachment,
+            "inline" | "inlines" => Filter::HasInline,
+            _ => Filter::Nothing,
+        },
+        "after" => Filter::After(parse_date(value, zone)?),
+        "before" => Filter::Before(parse_date(value, zone)?),
+        "larger" | "smaller" => match parse_size(value) {
+            Some(size) if key == "larger" => Filter::Larger(size),
+            Some(size) => Filter::Smaller(size),
+            None => free_text(body)?,
+        },
+        _ => free_text(body)?,
+    };
+    Some(Term { negated, filter })
+}
+
+fn free_text(text: &str) -> Option<Filter> {
+    let needle = normalize_search(text);
+    (!needle.is_empty()).then(|| Filter::Text(Finder::new(needle.as_bytes()).into_owned()))
+}
+
+/// Parses the date forms people type: ISO dates and datetimes, RFC 3339,
+/// `yyyy/mm/dd` and US-style `mm/dd/yyyy`, in `zone` unless they carry an offset.
+fn parse_date(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
+    let value = value.trim();
+    if let Ok(ts) = value.parse::<jiff::Timestamp>() {
+        return Some(ts.as_microsecond());
+    }
+    let civil = if let Ok(dt) = value.parse::<jiff::civil::DateTime>() {
+        dt
+    } else if let Ok(date) = value.replace('/', "-").parse::<jiff::civil::Date>() {
+        date.to_datetime(jiff::civil::Time::midnight())
+    } else {
+        let mut parts = value.split('/');
+        let (m, d, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        jiff::civil::date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+            .to_datetime(jiff::civil::Time::midnight())
+    };
+    civil
+        .to_zoned(zone.clone())
+        .ok()
+        .map(|z| z.timestamp().as_microsecond())
+}
+
+/// `123`, `10k`, `10kb`, `1.5MB` (binary units, as Mailpit uses).
+fn parse_size(value: &str) -> Option<u64> {
+    let lower = value.trim().to_ascii_lowercase();
+    let (number, multiplier) = if let Some(n) = lower.strip_suffix("kb").or(lower.strip_suffix('k')) {
+        (n, 1024.0)
+    } else if let Some(n) = lower.strip_suffix("mb").or(lower.strip_suffix('m')) {
+        (n, 1024.0 * 1024.0)
+    } else {
+        (lower.as_str(), 1.0)
+    };
+    let number: f64 = number.parse().ok()?;
+    (number.is_finite() && number >= 0.0).then(|| (number * multiplier) as u64)
+}
+
+impl Filter {
+    fn matches(&self, message: &StoredMessage) -> bool {
+        let summary = &message.summary;
+        match self {
+            Filter::Text(finder) => finder.find(summary.search_text.as_bytes()).is_some(),
+            Filter::From(needle) => address_matches(std::slice::from_ref(&summary.from), needle),
+            Filter::To(needle) => address_matches(&summary.to, needle),
+            Filter::Cc(needle) => address_matches(&summary.cc, needle),
+            Filter::Bcc(needle) => address_matches(&summary.bcc, needle),
+            Filter::ReplyTo(needle) => address_matches(&summary.reply_to, needle),
+            Filter::Addressed(needle) => [
+                std::slice::from_ref(&summary.from),
+                &summary.to,
+                &summary.cc,
+                &summary.bcc,
+                &summary.reply_to,
+            ]
+            .iter()
+            .any(|list| address_matches(list, needle)),
+            Filter::Subject(needle) => contains(&summary.subject, needle),
+            Filter::MessageId(needle) => contains(&summary.message_id, needle),
+            Filter::Tag(name) => message.has_tag(name),
+            Filter::Read => message.is_read(),
+            Filter::Tagged => !message.tags().is_empty(),
+            Filter::HasAttachment => summary.attachments > 0,
+            Filter::HasInline => summary.inline > 0,
+            Filter::After(micros) => message.created.as_microsecond() >= *micros,
+            Filter::Before(micros) => message.created.as_microsecond() <= *micros,
+            Filter::Larger(size) => message.size() as u64 > *size,
+            Filter::Smaller(size) => (message.size() as u64) < *size,
+            Filter::Nothing => false,
+        }
+    }
+}
+
+fn contains(haystack: &str, needle: &str) -> bool {
+    !needle.is_empty() && normalize_search(haystack).contains(needle)
+}
+
+fn address_matches(list: &[Address], needle: &str) -> bool {
+    !needle.is_empty()
+        && list.iter().any(|a| {
+            (!a.name.is_empty() || !a.address.is_empty())
+                && normalize_search(&format!("{} {}", a.name, a.address)).contains(needle)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizes_like_mailpit() {
+        assert_eq!(tokenize(r#"subject:"a b" c"#), ["subject:a b", "c"]);
+        assert_eq!(tokenize(r#"!"this is" x"#), ["!this is", "x"]);
+        assert_eq!(tokenize("  a   b "), ["a", "b"]);
+    }
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(parse_size("10"), Some(10));
+        assert_eq!(parse_size("10k"), Some(10240));
+        assert_eq!(parse_size("1.5MB"), Some(1572864));
+        assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn parses_dates_in_zone() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let expected = "2025-01-02T00:00:00Z".parse::<jiff::Timestamp>().unwrap().as_microsecond();
+        assert_eq!(parse_date("2025-01-02", &utc), Some(expected));
+        assert_eq!(parse_date("2025/01/02", &utc), Some(expected));
+        assert_eq!(parse_date("01/02/2025", &utc), Some(expected));
+        assert_eq!(parse_date("garbage", &utc), None);
+    }
+}

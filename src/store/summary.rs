@@ -1,0 +1,246 @@
+//! Builds a message's [`Summary`] once, at ingest, so listing and searching
+//! never re-parse raw bytes.
+
+use mail_parser::{HeaderValue, Message, MessageParser};
+
+use super::message::{Address, Envelope, Summary};
+use super::parts::{PartRole, non_body_parts};
+use super::tags;
+
+/// Snippets are cut at this many bytes, as Mailpit does.
+const SNIPPET_BYTES: usize = 200;
+/// Free-text search covers at most this much body text per message, so a
+/// huge text body cannot double its memory footprint.
+const SEARCH_BODY_BYTES: usize = 64 * 1024;
+
+/// Parses `raw` and summarises it. Never fails: unparseable input yields a
+/// summary built from the envelope alone, with a warning.
+pub fn summarize(raw: &[u8], envelope: &Envelope) -> Summary {
+    match MessageParser::default().parse(raw) {
+        Some(message) => from_message(&message, envelope),
+        None => {
+            let mut summary = Summary {
+                content_warnings: vec!["message could not be parsed as MIME".into()],
+                ..Summary::default()
+            };
+            add_envelope_only_recipients(&mut summary, envelope);
+            summary.return_path = envelope.mail_from.clone();
+            summary.search_text = normalize_search(&String::from_utf8_lossy(
+                &raw[..raw.len().min(SEARCH_BODY_BYTES)],
+            ));
+            summary
+        }
+    }
+}
+
+fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
+    let mut summary = Summary {
+        message_id: message.message_id().unwrap_or_default().to_string(),
+        from: addresses(message.from()).into_iter().next().unwrap_or_default(),
+        to: addresses(message.to()),
+        cc: addresses(message.cc()),
+        bcc: addresses(message.bcc()),
+        reply_to: addresses(message.reply_to()),
+        subject: message.subject().unwrap_or_default().to_string(),
+        date: message.date().map(|d| d.to_rfc3339()),
+        ..Summary::default()
+    };
+    summary.return_path = message
+        .return_address()
+        .map(str::to_string)
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| envelope.mail_from.clone());
+    add_envelope_only_recipients(&mut summary, envelope);
+
+    let parts = non_body_parts(message);
+    summary.inline = parts.iter().filter(|p| p.role == PartRole::Inline).count() as u32;
+    summary.attachments = parts.len() as u32 - summary.inline;
+
+    let body = body_text(message);
+    summary.snippet = snippet(&body);
+    summary.search_text = search_text(message, &summary, &body, &parts);
+    summary.auto_tags = auto_tags(message, &summary);
+    summary.content_warnings = content_warnings(message);
+    summary
+}
+
+/// The body as plain text: the HTML part converted if there is one (as
+/// Mailpit's snippets do), else the text part.
+fn body_text(message: &Message<'_>) -> String {
+    if let Some(html) = message.body_html(0).filter(|_| message.html_body_count() > 0) {
+        return mail_parser::decoders::html::html_to_text(&html);
+    }
+    message.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+}
+
+fn addresses(header: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
+    header
+        .map(|list| {
+            list.iter()
+                .map(|a| Address {
+                    name: a.name().unwrap_or_default().to_string(),
+                    address: a.address().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Envelope recipients that appear in no address header (Bcc by nature) are
+/// shown as Bcc, so tests can assert on who really received a message.
+fn add_envelope_only_recipients(summary: &mut Summary, envelope: &Envelope) {
+    for rcpt in &envelope.rcpt_to {
+        let known = summary
+            .to
+            .iter()
+            .chain(&summary.cc)
+            .chain(&summary.bcc)
+            .any(|a| a.address.eq_ignore_ascii_case(rcpt));
+        if !known {
+            summary.bcc.push(Address {
+                name: String::new(),
+                address: rcpt.clone(),
+            });
+        }
+    }
+}
+
+fn snippet(body: &str) -> String {
+    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.len() <= SNIPPET_BYTES {
+        return collapsed;
+    }
+    let mut cut = SNIPPET_BYTES;
+    while !collapsed.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}...", &collapsed[..cut])
+}
+
+fn search_text(
+    message: &Message<'_>,
+    summary: &Summary,
+    body: &str,
+    parts: &[super::parts::PartInfo],
+) -> String {
+    let mut text = String::new();
+    for name in ["From", "Subject", "To", "Cc", "Bcc", "Reply-To", "Return-Path"] {
+        if let Some(raw) = message.header_raw(name) {
+            text.push_str(raw);
+            text.push(' ');
+        }
+    }
+    text.push_str(&summary.subject);
+    text.push(' ');
+    for address in &summary.bcc {
+        text.push_str(&address.address);
+        text.push(' ');
+    }
+    let mut end = body.len().min(SEARCH_BODY_BYTES);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.push_str(&body[..end]);
+    for part in parts {
+        text.push(' ');
+        text.push_str(&part.file_name);
+    }
+    normalize_search(&text)
+}
+
+/// Lower-cases and strips the characters Mailpit strips (`<>",;()` and line
+/// breaks), collapsing whitespace; used for both indexed text and terms.
+pub fn normalize_search(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() || "<>\",;()".contains(c) {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn auto_tags(message: &Message<'_>, summary: &Summary) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for value in message.header_values("X-Tags") {
+        if let HeaderValue::Text(text) = value {
+            names.extend(text.split(',').map(str::to_string));
+        }
+    }
+    let addresses = std::iter::once(&summary.from)
+        .chain(&summary.to)
+        .chain(&summary.cc)
+        .chain(&summary.bcc);
+    for address in addresses {
+        names.extend(tags::from_plus_address(&address.address).map(str::to_string));
+    }
+    tags::clean_all(names.iter().map(String::as_str))
+}
+
+fn content_warnings(message: &Message<'_>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if message.date().is_none() {
+        warnings.push("missing or unparseable Date header".to_string());
+    }
+    if message.message_id().is_none() {
+        warnings.push("missing Message-ID header".to_string());
+    }
+    if message.from().is_none() {
+        warnings.push("missing From header".to_string());
+    }
+    if message.parts.iter().any(|p| p.is_encoding_problem) {
+        warnings.push("a MIME part has a content-transfer-encoding problem".to_string());
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(rcpts: &[&str]) -> Envelope {
+        Envelope {
+            mail_from: "sender@example.com".into(),
+            rcpt_to: rcpts.iter().map(|s| s.to_string()).collect(),
+            ..Envelope::default()
+        }
+    }
+
+    #[test]
+    fn summarises_headers_and_envelope_only_recipients() {
+        let raw = b"From: Alice <alice+news@example.com>\r\nTo: bob@example.com\r\n\
+Subject: =?utf-8?q?Caf=C3=A9?=\r\nMessage-ID: <m1@x>\r\nX-Tags: one, Two\r\n\
+Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
+        let s = summarize(raw, &envelope(&["bob@example.com", "hidden@example.com"]));
+        assert_eq!(s.subject, "Café");
+        assert_eq!(s.from.address, "alice+news@example.com");
+        assert_eq!(s.message_id, "m1@x");
+        assert_eq!(s.bcc.len(), 1);
+        assert_eq!(s.bcc[0].address, "hidden@example.com");
+        assert_eq!(s.snippet, "Hello world");
+        assert_eq!(s.auto_tags, ["news", "one", "Two"]);
+        assert!(s.search_text.contains("café"));
+        assert!(s.content_warnings.is_empty(), "{:?}", s.content_warnings);
+    }
+
+    #[test]
+    fn snippet_cuts_at_char_boundary() {
+        let s = snippet(&"é".repeat(300));
+        assert!(s.ends_with("..."));
+        assert!(s.len() <= SNIPPET_BYTES + 3);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [&b""[..], b"\0\0\0", b"Content-Type: multipart/mixed\r\n\r\n--", b"\xff\xfe"] {
+            let _ = summarize(raw, &envelope(&["a@b"]));
+        }
+    }
+}
