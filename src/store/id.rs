@@ -42,10 +42,12 @@ impl IdGenerator {
         let mut prev = self.last.load(Ordering::Relaxed);
         let seq = loop {
             let candidate = now.max(prev + 1);
-            match self
-                .last
-                .compare_exchange_weak(prev, candidate, Ordering::Relaxed, Ordering::Relaxed)
-            {
+            match self.last.compare_exchange_weak(
+                prev,
+                candidate,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => break candidate,
                 Err(actual) => prev = actual,
             }

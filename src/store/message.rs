@@ -129,7 +129,10 @@ impl StoredMessage {
     }
 
     pub fn has_tag(&self, name: &str) -> bool {
-        self.tags.lock().iter().any(|t| t.eq_ignore_ascii_case(name))
+        self.tags
+            .lock()
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(name))
     }
 
     pub(super) fn replace_tags(&self, tags: Vec<String>) -> Vec<String> {

@@ -139,13 +139,18 @@ impl Store {
     /// Drops the oldest messages until both caps hold, always keeping the
     /// newest message even if it alone exceeds the byte cap.
     fn evict_over_limits(&self, inner: &mut Inner) -> u64 {
-        let StoreLimits { max_messages, max_bytes } = self.limits;
+        let StoreLimits {
+            max_messages,
+            max_bytes,
+        } = self.limits;
         let mut evicted = 0;
         while inner.messages.len() > 1
             && ((max_messages > 0 && inner.messages.len() > max_messages)
                 || (max_bytes > 0 && inner.bytes > max_bytes))
         {
-            let Some((_, oldest)) = inner.messages.pop_first() else { break };
+            let Some((_, oldest)) = inner.messages.pop_first() else {
+                break;
+            };
             Self::account_removal(inner, &oldest);
             evicted += 1;
         }
@@ -162,11 +167,7 @@ impl Store {
     pub fn get(&self, id: &str) -> Option<Arc<StoredMessage>> {
         let seq = MessageId::parse_seq(id)?;
         let inner = self.inner.read();
-        inner
-            .messages
-            .get(&seq)
-            .filter(|m| m.id() == id)
-            .cloned()
+        inner.messages.get(&seq).filter(|m| m.id() == id).cloned()
     }
 
     /// The newest message, or the newest matching `query`.
@@ -244,7 +245,11 @@ impl Store {
     }
 
     /// Sets the read flag of the given messages, returning how many changed.
-    pub fn set_read<'a>(&self, messages: impl IntoIterator<Item = &'a Arc<StoredMessage>>, read: bool) -> usize {
+    pub fn set_read<'a>(
+        &self,
+        messages: impl IntoIterator<Item = &'a Arc<StoredMessage>>,
+        read: bool,
+    ) -> usize {
         let mut changed = Vec::new();
         {
             let mut inner = self.inner.write();
@@ -279,7 +284,9 @@ impl Store {
         {
             let mut inner = self.inner.write();
             for id in ids {
-                let Some(seq) = MessageId::parse_seq(id) else { continue };
+                let Some(seq) = MessageId::parse_seq(id) else {
+                    continue;
+                };
                 if inner.messages.get(&seq).is_some_and(|m| m.id() == id)
                     && let Some(message) = inner.messages.remove(&seq)
                 {
@@ -289,7 +296,9 @@ impl Store {
             }
         }
         let count = deleted.len();
-        self.counters.deleted.fetch_add(count as u64, Ordering::Relaxed);
+        self.counters
+            .deleted
+            .fetch_add(count as u64, Ordering::Relaxed);
         // Per-message events for small deletions; one "refetch" for large ones.
         if count > 200 {
             self.publish(Event::Pruned);
@@ -308,7 +317,9 @@ impl Store {
             *inner = Inner::default();
             count
         };
-        self.counters.deleted.fetch_add(count as u64, Ordering::Relaxed);
+        self.counters
+            .deleted
+            .fetch_add(count as u64, Ordering::Relaxed);
         self.publish(Event::Truncated);
         count
     }
@@ -348,7 +359,9 @@ impl Store {
         if new == from {
             return Ok(());
         }
-        if !new.eq_ignore_ascii_case(from) && existing.iter().any(|(t, _)| t.eq_ignore_ascii_case(&new)) {
+        if !new.eq_ignore_ascii_case(from)
+            && existing.iter().any(|(t, _)| t.eq_ignore_ascii_case(&new))
+        {
             return Err(format!("tag already exists: {new}"));
         }
         self.rewrite_tag(from, Some(&new));
@@ -356,7 +369,11 @@ impl Store {
     }
 
     pub fn delete_tag(&self, name: &str) -> Result<(), String> {
-        if !self.tag_counts().iter().any(|(t, _)| t.eq_ignore_ascii_case(name)) {
+        if !self
+            .tag_counts()
+            .iter()
+            .any(|(t, _)| t.eq_ignore_ascii_case(name))
+        {
             return Err(format!("tag not found: {name}"));
         }
         self.rewrite_tag(name, None);
@@ -394,19 +411,29 @@ mod tests {
 
     #[test]
     fn lists_newest_first_and_evicts_oldest_by_count() {
-        let store = Store::new(StoreLimits { max_messages: 3, max_bytes: 0 });
+        let store = Store::new(StoreLimits {
+            max_messages: 3,
+            max_bytes: 0,
+        });
         for i in 0..5 {
             store.insert(incoming(&format!("m{i}"), 10));
         }
         let page = store.list(0, 0, None);
-        let subjects: Vec<_> = page.messages.iter().map(|m| m.summary.subject.clone()).collect();
+        let subjects: Vec<_> = page
+            .messages
+            .iter()
+            .map(|m| m.summary.subject.clone())
+            .collect();
         assert_eq!(subjects, ["m4", "m3", "m2"]);
         assert_eq!(store.unread(), 3);
     }
 
     #[test]
     fn evicts_by_bytes_but_keeps_the_newest() {
-        let store = Store::new(StoreLimits { max_messages: 0, max_bytes: 10_000 });
+        let store = Store::new(StoreLimits {
+            max_messages: 0,
+            max_bytes: 10_000,
+        });
         for i in 0..20 {
             store.insert(incoming(&format!("m{i}"), 2_000));
         }

@@ -116,7 +116,12 @@ fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
         "tag" => Filter::Tag(value.trim().to_string()),
         "is" => match value.to_lowercase().as_str() {
             "read" => Filter::Read,
-            "unread" => return Some(Term { negated: !negated, filter: Filter::Read }),
+            "unread" => {
+                return Some(Term {
+                    negated: !negated,
+                    filter: Filter::Read,
+                });
+            }
             "tagged" => Filter::Tagged,
             _ => Filter::Nothing,
         },
@@ -171,7 +176,8 @@ fn parse_date(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 /// `123`, `10k`, `10kb`, `1.5MB` (binary units, as Mailpit uses).
 fn parse_size(value: &str) -> Option<u64> {
     let lower = value.trim().to_ascii_lowercase();
-    let (number, multiplier) = if let Some(n) = lower.strip_suffix("kb").or(lower.strip_suffix('k')) {
+    let (number, multiplier) = if let Some(n) = lower.strip_suffix("kb").or(lower.strip_suffix('k'))
+    {
         (n, 1024.0)
     } else if let Some(n) = lower.strip_suffix("mb").or(lower.strip_suffix('m')) {
         (n, 1024.0 * 1024.0)
@@ -251,7 +257,10 @@ mod tests {
     #[test]
     fn parses_dates_in_zone() {
         let utc = jiff::tz::TimeZone::UTC;
-        let expected = "2025-01-02T00:00:00Z".parse::<jiff::Timestamp>().unwrap().as_microsecond();
+        let expected = "2025-01-02T00:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_microsecond();
         assert_eq!(parse_date("2025-01-02", &utc), Some(expected));
         assert_eq!(parse_date("2025/01/02", &utc), Some(expected));
         assert_eq!(parse_date("01/02/2025", &utc), Some(expected));

@@ -36,7 +36,10 @@ pub fn summarize(raw: &[u8], envelope: &Envelope) -> Summary {
 fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
     let mut summary = Summary {
         message_id: message.message_id().unwrap_or_default().to_string(),
-        from: addresses(message.from()).into_iter().next().unwrap_or_default(),
+        from: addresses(message.from())
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
         to: addresses(message.to()),
         cc: addresses(message.cc()),
         bcc: addresses(message.bcc()),
@@ -67,10 +70,16 @@ fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
 /// The body as plain text: the HTML part converted if there is one (as
 /// Mailpit's snippets do), else the text part.
 fn body_text(message: &Message<'_>) -> String {
-    if let Some(html) = message.body_html(0).filter(|_| message.html_body_count() > 0) {
+    if let Some(html) = message
+        .body_html(0)
+        .filter(|_| message.html_body_count() > 0)
+    {
         return mail_parser::decoders::html::html_to_text(&html);
     }
-    message.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    message
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default()
 }
 
 fn addresses(header: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
@@ -124,7 +133,15 @@ fn search_text(
     parts: &[super::parts::PartInfo],
 ) -> String {
     let mut text = String::new();
-    for name in ["From", "Subject", "To", "Cc", "Bcc", "Reply-To", "Return-Path"] {
+    for name in [
+        "From",
+        "Subject",
+        "To",
+        "Cc",
+        "Bcc",
+        "Reply-To",
+        "Return-Path",
+    ] {
         if let Some(raw) = message.header_raw(name) {
             text.push_str(raw);
             text.push(' ');
@@ -239,7 +256,12 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
 
     #[test]
     fn garbage_never_panics() {
-        for raw in [&b""[..], b"\0\0\0", b"Content-Type: multipart/mixed\r\n\r\n--", b"\xff\xfe"] {
+        for raw in [
+            &b""[..],
+            b"\0\0\0",
+            b"Content-Type: multipart/mixed\r\n\r\n--",
+            b"\xff\xfe",
+        ] {
             let _ = summarize(raw, &envelope(&["a@b"]));
         }
     }

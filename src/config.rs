@@ -1,0 +1,307 @@
+//! Every flag and environment variable, in one place.
+//!
+//! Where mailcatch shares an option with Mailpit it accepts Mailpit's flag
+//! name and `MP_*` variable too, so a docker-compose file written for Mailpit
+//! works unchanged. Flags override environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailcatch",
+    version,
+    about = "An SMTP mail catcher for development and CI, with a Mailpit-compatible API and a live web UI"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Exits 0 if a running mailcatch answers on its HTTP /readyz (for container health checks).
+    Readyz {
+        /// The HTTP address to probe.
+        #[arg(long, env = "MP_UI_BIND_ADDR", default_value = "127.0.0.1:8025")]
+        listen: String,
+    },
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub smtp: SmtpConfig,
+    #[command(flatten)]
+    pub http: HttpConfig,
+    #[command(flatten)]
+    pub store: StoreConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "SMTP")]
+pub struct SmtpConfig {
+    /// SMTP listen address.
+    #[arg(
+        short = 's',
+        long = "smtp",
+        env = "MP_SMTP_BIND_ADDR",
+        default_value = "127.0.0.1:1025"
+    )]
+    pub bind: SocketAddr,
+
+    /// Also listen for implicit-TLS SMTP (SMTPS) on this address; needs a certificate.
+    #[arg(long = "smtps", env = "MAILCATCH_SMTPS_BIND_ADDR")]
+    pub smtps_bind: Option<SocketAddr>,
+
+    /// Host name in the greeting and EHLO reply.
+    #[arg(long, env = "MAILCATCH_HOSTNAME", default_value = "mailcatch")]
+    pub hostname: String,
+
+    /// A label shown in the SMTP greeting and the UI.
+    #[arg(long, env = "MP_LABEL", default_value = "")]
+    pub label: String,
+
+    /// PEM certificate for STARTTLS, or `sans:host1,host2` for a self-signed one made at start.
+    #[arg(long, env = "MP_SMTP_TLS_CERT", alias = "smtp-ssl-cert")]
+    pub smtp_tls_cert: Option<String>,
+
+    /// PEM private key for the certificate.
+    #[arg(long, env = "MP_SMTP_TLS_KEY", alias = "smtp-ssl-key")]
+    pub smtp_tls_key: Option<PathBuf>,
+
+    /// Offer STARTTLS with a self-signed certificate generated at start (same as `--smtp-tls-cert sans:localhost`).
+    #[arg(long, env = "MAILCATCH_SMTP_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub smtp_tls_self_signed: bool,
+
+    /// Refuse MAIL, RCPT, DATA and AUTH until the client has issued STARTTLS.
+    #[arg(long, env = "MP_SMTP_REQUIRE_STARTTLS", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub smtp_require_starttls: bool,
+
+    /// Make the main SMTP listener implicit-TLS only (SMTPS).
+    #[arg(long, env = "MP_SMTP_REQUIRE_TLS", alias = "smtp-tls-required", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub smtp_require_tls: bool,
+
+    /// Accept any AUTH username and password; AUTH is advertised but not required.
+    #[arg(long, env = "MP_SMTP_AUTH_ACCEPT_ANY", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub smtp_auth_accept_any: bool,
+
+    /// File of `user:password` lines; AUTH becomes required.
+    #[arg(long, env = "MP_SMTP_AUTH_FILE")]
+    pub smtp_auth_file: Option<PathBuf>,
+
+    /// Space-separated `user:password` pairs; AUTH becomes required.
+    #[arg(long, env = "MP_SMTP_AUTH", hide_env_values = true)]
+    pub smtp_auth: Option<String>,
+
+    /// Allow AUTH with a credentials list over plaintext (accept-any always works over plaintext).
+    #[arg(long, env = "MP_SMTP_AUTH_ALLOW_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub smtp_auth_allow_insecure: bool,
+
+    /// Largest message accepted, in MB (advertised in SIZE); 0 means the store's byte cap.
+    #[arg(long, env = "MP_MAX_MESSAGE_SIZE", default_value_t = 50)]
+    pub max_message_size: usize,
+
+    /// Most recipients per message; more get 452.
+    #[arg(long, env = "MP_SMTP_MAX_RECIPIENTS", default_value_t = 100)]
+    pub smtp_max_recipients: usize,
+
+    /// Longest SMTP command line in bytes; longer ones get 500.
+    #[arg(long, env = "MAILCATCH_SMTP_MAX_LINE", default_value_t = 4096)]
+    pub smtp_max_line: usize,
+
+    /// Most concurrent SMTP connections; more get 421 and are closed.
+    #[arg(long, env = "MAILCATCH_SMTP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub smtp_max_connections: usize,
+
+    /// Seconds a client may stay silent before 421 and close.
+    #[arg(long, env = "MAILCATCH_SMTP_IDLE_TIMEOUT", default_value_t = 300)]
+    pub smtp_idle_timeout: u64,
+
+    /// Bad commands tolerated per connection before 421 and close.
+    #[arg(long, env = "MAILCATCH_SMTP_MAX_ERRORS", default_value_t = 20)]
+    pub smtp_max_errors: usize,
+
+    /// Seconds in-flight transactions get to finish on shutdown.
+    #[arg(long, env = "MAILCATCH_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace: u64,
+
+    /// Accepted for Mailpit compatibility; mailcatch never does reverse DNS.
+    #[arg(long, env = "MP_SMTP_DISABLE_RDNS", value_parser = BoolishValueParser::new(), default_value_t = false, hide = true)]
+    pub smtp_disable_rdns: bool,
+
+    /// Enable chaos (injected SMTP failures, set through the API).
+    #[arg(long, env = "MP_ENABLE_CHAOS", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub enable_chaos: bool,
+
+    /// Chaos triggers, e.g. `Sender:451:50,Recipient:451:10,Authentication:535:5`; implies --enable-chaos.
+    #[arg(long, env = "MP_CHAOS_TRIGGERS")]
+    pub chaos_triggers: Option<String>,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "HTTP")]
+pub struct HttpConfig {
+    /// HTTP listen address for the API and web UI.
+    #[arg(
+        short = 'l',
+        long = "listen",
+        env = "MP_UI_BIND_ADDR",
+        default_value = "127.0.0.1:8025"
+    )]
+    pub bind: SocketAddr,
+
+    /// htpasswd-style file of `user:password` lines guarding the UI and API (plain passwords).
+    #[arg(long, env = "MP_UI_AUTH_FILE")]
+    pub ui_auth_file: Option<PathBuf>,
+
+    /// Space-separated `user:password` pairs guarding the UI and API.
+    #[arg(long, env = "MP_UI_AUTH", hide_env_values = true)]
+    pub ui_auth: Option<String>,
+
+    /// Comma-separated origins (host:port, or `*`) allowed to call the API and open the WebSocket cross-origin.
+    #[arg(long, env = "MP_API_CORS")]
+    pub api_cors: Option<String>,
+
+    /// Largest JSON request body in bytes.
+    #[arg(long, env = "MAILCATCH_MAX_JSON_BODY", default_value_t = 5 * 1024 * 1024)]
+    pub max_json_body: usize,
+
+    /// Parsed messages kept for detail views.
+    #[arg(long, env = "MAILCATCH_DETAIL_CACHE", default_value_t = 64)]
+    pub detail_cache: usize,
+
+    /// Messages a WebSocket client may fall behind before it is dropped.
+    #[arg(long, env = "MAILCATCH_WS_BUFFER", default_value_t = 256)]
+    pub ws_buffer: usize,
+
+    /// Hide the "delete all" button in the UI.
+    #[arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub hide_delete_all_button: bool,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Storage")]
+pub struct StoreConfig {
+    /// Most messages kept; the oldest are evicted first. 0 means no count cap.
+    #[arg(
+        short = 'm',
+        long = "max",
+        env = "MP_MAX_MESSAGES",
+        default_value_t = 1000
+    )]
+    pub max_messages: usize,
+
+    /// Most memory for stored messages, in MB; the oldest are evicted first.
+    #[arg(
+        long = "max-store-size",
+        env = "MAILCATCH_MAX_STORE_SIZE",
+        default_value_t = 512
+    )]
+    pub max_store_mb: usize,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogConfig {
+    /// More log output (-v debug, -vv trace).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only log errors.
+    #[arg(short = 'q', long = "quiet", env = "MP_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    pub quiet: bool,
+}
+
+const MB: usize = 1024 * 1024;
+
+impl Config {
+    /// The defaults, bound to ephemeral loopback ports: for tests and embedding.
+    pub fn ephemeral() -> Config {
+        let mut config = Cli::parse_from(["mailcatch"]).config;
+        config.smtp.bind = "127.0.0.1:0".parse().expect("valid address");
+        config.http.bind = "127.0.0.1:0".parse().expect("valid address");
+        config
+    }
+
+    pub fn store_limits(&self) -> crate::store::StoreLimits {
+        crate::store::StoreLimits {
+            max_messages: self.store.max_messages,
+            max_bytes: self.store.max_store_mb.saturating_mul(MB),
+        }
+    }
+}
+
+impl SmtpConfig {
+    /// The message size limit in bytes; never unlimited, so memory stays bounded.
+    pub fn max_message_bytes(&self, store_max_bytes: usize) -> usize {
+        match self.max_message_size {
+            0 if store_max_bytes > 0 => store_max_bytes,
+            0 => 1024 * MB,
+            mb => mb.saturating_mul(MB),
+        }
+    }
+}
+
+/// Parses `user:pass` pairs separated by whitespace or newlines; `#` starts a comment line.
+pub fn parse_credentials(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(user, pass)| (user.to_string(), pass.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let cli = Cli::parse_from(["mailcatch"]);
+        let c = cli.config;
+        assert_eq!(c.smtp.bind.to_string(), "127.0.0.1:1025");
+        assert_eq!(c.http.bind.to_string(), "127.0.0.1:8025");
+        assert_eq!(c.store.max_messages, 1000);
+        assert_eq!(
+            c.smtp.max_message_bytes(c.store_limits().max_bytes),
+            50 * MB
+        );
+    }
+
+    #[test]
+    fn accepts_mailpit_flag_names() {
+        let cli = Cli::parse_from([
+            "mailcatch",
+            "--smtp",
+            "0.0.0.0:2525",
+            "--listen",
+            "0.0.0.0:8080",
+            "--max",
+            "5",
+            "--smtp-auth-accept-any",
+            "--smtp-max-recipients",
+            "3",
+        ]);
+        assert_eq!(cli.config.smtp.bind.port(), 2525);
+        assert_eq!(cli.config.http.bind.port(), 8080);
+        assert_eq!(cli.config.store.max_messages, 5);
+        assert!(cli.config.smtp.smtp_auth_accept_any);
+        assert_eq!(cli.config.smtp.smtp_max_recipients, 3);
+    }
+
+    #[test]
+    fn parses_credentials() {
+        let creds = parse_credentials("# users\nalice:secret bob:pw\n\ncarol:a:b\n");
+        assert_eq!(creds.len(), 3);
+        assert_eq!(creds[2], ("carol".into(), "a:b".into()));
+    }
+}
