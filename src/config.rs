@@ -50,6 +50,7 @@ pub struct Config {
 pub struct SmtpConfig {
     /// SMTP listen address.
     #[arg(
+        id = "smtp_bind",
         short = 's',
         long = "smtp",
         env = "MP_SMTP_BIND_ADDR",
@@ -151,6 +152,7 @@ pub struct SmtpConfig {
 pub struct HttpConfig {
     /// HTTP listen address for the API and web UI.
     #[arg(
+        id = "http_bind",
         short = 'l',
         long = "listen",
         env = "MP_UI_BIND_ADDR",
