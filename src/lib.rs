@@ -34,7 +34,7 @@ use store::Store;
 pub struct App {
     pub config: Config,
     pub store: Arc<Store>,
-    pub chaos: chaos::Chaos,
+    pub chaos: Arc<chaos::Chaos>,
     pub started: Instant,
 }
 
@@ -63,13 +63,13 @@ pub struct Running {
 
 /// Binds every listener, then serves in background tasks.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let chaos = match config.smtp.chaos_triggers.as_deref() {
+    let chaos = Arc::new(match config.smtp.chaos_triggers.as_deref() {
         Some(spec) => chaos::Chaos::new(
             true,
             chaos::Chaos::parse_triggers(spec).map_err(StartError::Config)?,
         ),
         None => chaos::Chaos::new(config.smtp.enable_chaos, chaos::Triggers::default()),
-    };
+    });
     let app = Arc::new(App {
         store: Store::new(config.store_limits()),
         chaos,
