@@ -5,6 +5,7 @@
 //! an `Arc`, so readers can copy out what they need under a short read lock
 //! and do slow work (search, rendering) without blocking ingestion.
 
+pub mod detail;
 mod events;
 mod id;
 mod message;

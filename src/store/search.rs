@@ -43,8 +43,6 @@ enum Filter {
     Before(i64),
     Larger(u64),
     Smaller(u64),
-    /// A term that can never match (e.g. an empty field filter).
-    Nothing,
 }
 
 impl Query {
@@ -63,6 +61,16 @@ impl Query {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// Narrows the query to messages received strictly before `micros`
+    /// (Unix microseconds): the `before=` parameter of `/api/v1/search`.
+    pub fn received_before(mut self, micros: i64) -> Query {
+        self.terms.push(Term {
+            negated: true,
+            filter: Filter::After(micros),
+        });
+        self
     }
 
     pub fn matches(&self, message: &StoredMessage) -> bool {
@@ -94,45 +102,49 @@ fn tokenize(query: &str) -> Vec<String> {
     tokens
 }
 
+/// Turns one token into a term, or `None` when Mailpit would ignore it: a
+/// token with no letter or digit, a field filter with an empty value, or an
+/// unparseable date.
 fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
     let (negated, body) = match token.strip_prefix(['-', '!']) {
         Some(rest) if !rest.is_empty() => (true, rest),
         _ => (false, token),
     };
+    if !body.chars().any(char::is_alphanumeric) {
+        return None;
+    }
     let (key, value) = match body.split_once(':') {
         Some((key, value)) => (key.to_lowercase(), value),
         None => (String::new(), body),
     };
-    let text = || normalize_search(value);
+    let text = || Some(normalize_search(value)).filter(|v| !v.is_empty());
     let filter = match key.as_str() {
-        "from" => Filter::From(text()),
-        "to" => Filter::To(text()),
-        "cc" => Filter::Cc(text()),
-        "bcc" => Filter::Bcc(text()),
-        "reply-to" => Filter::ReplyTo(text()),
-        "addressed" => Filter::Addressed(text()),
-        "subject" => Filter::Subject(text()),
-        "message-id" => Filter::MessageId(text()),
-        "tag" => Filter::Tag(value.trim().to_string()),
-        "is" => match value.to_lowercase().as_str() {
-            "read" => Filter::Read,
-            "unread" => {
+        "from" => Filter::From(text()?),
+        "to" => Filter::To(text()?),
+        "cc" => Filter::Cc(text()?),
+        "bcc" => Filter::Bcc(text()?),
+        "reply-to" => Filter::ReplyTo(text()?),
+        "addressed" => Filter::Addressed(text()?),
+        "subject" => Filter::Subject(text()?),
+        "message-id" => Filter::MessageId(text()?),
+        "tag" => Filter::Tag(Some(value.trim().to_string()).filter(|v| !v.is_empty())?),
+        "is" | "has" => match (key.as_str(), value.to_lowercase().as_str()) {
+            ("is", "read") => Filter::Read,
+            ("is", "unread") => {
                 return Some(Term {
                     negated: !negated,
                     filter: Filter::Read,
                 });
             }
-            "tagged" => Filter::Tagged,
-            _ => Filter::Nothing,
-        },
-        "has" => match value.to_lowercase().as_str() {
-            "attachment" | "attachments" => Filter::HasAttachment,
-            "inline" | "inlines" => Filter::HasInline,
-            _ => Filter::Nothing,
+            ("is", "tagged") => Filter::Tagged,
+            ("has", "attachment" | "attachments") => Filter::HasAttachment,
+            ("has", "inline" | "inlines") => Filter::HasInline,
+            // Mailpit searches unknown keywords as free text.
+            _ => free_text(body)?,
         },
         "after" => Filter::After(parse_date(value, zone)?),
         "before" => Filter::Before(parse_date(value, zone)?),
-        "larger" | "smaller" => match parse_size(value) {
+        "larger" | "smaller" => match parse_size(value).filter(|size| *size > 0) {
             Some(size) if key == "larger" => Filter::Larger(size),
             Some(size) => Filter::Smaller(size),
             None => free_text(body)?,
@@ -147,12 +159,25 @@ fn free_text(text: &str) -> Option<Filter> {
     (!needle.is_empty()).then(|| Filter::Text(Finder::new(needle.as_bytes()).into_owned()))
 }
 
+/// Parses a date given as a query parameter (`before=`), in the IANA zone
+/// `tz` (the server's zone if absent or unknown), to Unix microseconds.
+pub fn parse_date_param(value: &str, tz: Option<&str>) -> Option<i64> {
+    let zone = tz
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or_else(jiff::tz::TimeZone::system);
+    parse_date(value, &zone)
+}
+
 /// Parses the date forms people type: ISO dates and datetimes, RFC 3339,
-/// `yyyy/mm/dd` and US-style `mm/dd/yyyy`, in `zone` unless they carry an offset.
+/// RFC 2822, `yyyy/mm/dd` and US-style `mm/dd/yyyy`, in `zone` unless they
+/// carry an offset.
 fn parse_date(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
     let value = value.trim();
     if let Ok(ts) = value.parse::<jiff::Timestamp>() {
         return Some(ts.as_microsecond());
+    }
+    if let Ok(zoned) = jiff::fmt::rfc2822::parse(value) {
+        return Some(zoned.timestamp().as_microsecond());
     }
     let civil = if let Ok(dt) = value.parse::<jiff::civil::DateTime>() {
         dt
@@ -218,7 +243,6 @@ impl Filter {
             Filter::Before(micros) => message.created.as_microsecond() <= *micros,
             Filter::Larger(size) => message.size() as u64 > *size,
             Filter::Smaller(size) => (message.size() as u64) < *size,
-            Filter::Nothing => false,
         }
     }
 }
@@ -265,5 +289,34 @@ mod tests {
         assert_eq!(parse_date("2025/01/02", &utc), Some(expected));
         assert_eq!(parse_date("01/02/2025", &utc), Some(expected));
         assert_eq!(parse_date("garbage", &utc), None);
+        assert_eq!(parse_date("2025-01-02 00:00", &utc), Some(expected));
+        assert_eq!(
+            parse_date("Thu, 2 Jan 2025 01:00:00 +0100", &utc),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn ignores_what_mailpit_ignores() {
+        let utc = jiff::tz::TimeZone::UTC;
+        for token in [
+            "from:",
+            "-subject:",
+            "tag:",
+            "!",
+            "-",
+            "after:garbage",
+            "...",
+        ] {
+            assert!(parse_term(token, &utc).is_none(), "{token}");
+        }
+        assert!(matches!(
+            parse_term("is:weird", &utc).map(|t| t.filter),
+            Some(Filter::Text(_))
+        ));
+        assert!(matches!(
+            parse_term("larger:0", &utc).map(|t| t.filter),
+            Some(Filter::Text(_))
+        ));
     }
 }
