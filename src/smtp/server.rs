@@ -1,38 +1,418 @@
-//! Placeholder transport; replaced by the real one.
+//! The SMTP transport: accept loop, TLS, time-outs and connection limits.
+//! It only moves bytes between sockets and the sans-IO [`Session`].
+
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
+use super::auth::AuthMode;
+use super::reply::Reply;
+use super::session::{Peer, Session, SessionConfig, Step};
+use crate::config::{SmtpConfig, parse_credentials};
 use crate::shutdown::Shutdown;
+use crate::store::{Event, Incoming, Store, TlsInfo};
+use crate::tls::{CertSource, server_config};
 use crate::{App, StartError};
 
+/// How much is read from a socket at a time.
+const READ_CHUNK: usize = 64 * 1024;
+/// Messages larger than this are parsed off the async worker threads.
+const BLOCKING_PARSE_BYTES: usize = 256 * 1024;
+
+/// Bound SMTP listeners, ready to serve.
 pub struct SmtpServer {
     pub addr: SocketAddr,
     pub smtps_addr: Option<SocketAddr>,
-    listener: TcpListener,
-    _app: Arc<App>,
+    main: TcpListener,
+    smtps: Option<TcpListener>,
+    shared: Arc<Shared>,
+}
+
+/// What every connection task needs.
+struct Shared {
+    session: Arc<SessionConfig>,
+    tls: Option<TlsAcceptor>,
+    /// The main listener speaks implicit TLS (`--smtp-require-tls`).
+    main_is_implicit_tls: bool,
+    store: Arc<Store>,
+    idle_timeout: Duration,
+    grace: Duration,
+    connections: Arc<Semaphore>,
 }
 
 pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
-    let addr = app.config.smtp.bind;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let config = &app.config.smtp;
+    let tls = tls_acceptor(config)?;
+    check_tls_options(config, tls.is_some())?;
+    let auth = auth_mode(config)?;
+    if matches!(auth, AuthMode::Credentials(_)) && tls.is_none() && !config.smtp_auth_allow_insecure {
+        return Err(StartError::Config(
+            "SMTP authentication with credentials requires TLS (--smtp-tls-cert or --smtp-tls-self-signed) or --smtp-auth-allow-insecure".into(),
+        ));
+    }
+    let banner = match config.label.as_str() {
+        "" => "mailcatch".to_string(),
+        label => format!("mailcatch ({label})"),
+    };
+    let session = SessionConfig {
+        hostname: config.hostname.clone(),
+        banner,
+        max_message_bytes: config.max_message_bytes(app.store.limits().max_bytes),
+        max_recipients: config.smtp_max_recipients.max(1),
+        max_line: config.smtp_max_line.max(512),
+        max_errors: config.smtp_max_errors.max(1),
+        auth,
+        auth_allow_insecure: config.smtp_auth_allow_insecure,
+        starttls_available: tls.is_some() && !config.smtp_require_tls,
+        require_starttls: config.smtp_require_starttls,
+        chaos: app.chaos.clone(),
+    };
+    let main = listen(config.bind).await?;
+    let smtps = match config.smtps_bind {
+        Some(addr) => Some(listen(addr).await?),
+        None => None,
+    };
     Ok(SmtpServer {
-        addr,
-        smtps_addr: None,
-        listener,
-        _app: app,
+        addr: local_addr(&main, config.bind)?,
+        smtps_addr: match (&smtps, config.smtps_bind) {
+            (Some(listener), Some(addr)) => Some(local_addr(listener, addr)?),
+            _ => None,
+        },
+        main,
+        smtps,
+        shared: Arc::new(Shared {
+            session: Arc::new(session),
+            tls,
+            main_is_implicit_tls: config.smtp_require_tls,
+            store: app.store.clone(),
+            idle_timeout: Duration::from_secs(config.smtp_idle_timeout.max(1)),
+            grace: Duration::from_secs(config.shutdown_grace),
+            connections: Arc::new(Semaphore::new(config.smtp_max_connections.max(1))),
+        }),
     })
 }
 
+fn tls_acceptor(config: &SmtpConfig) -> Result<Option<TlsAcceptor>, StartError> {
+    let source = CertSource::from_options(
+        config.smtp_tls_cert.as_deref(),
+        config.smtp_tls_key.as_deref(),
+        config.smtp_tls_self_signed,
+    )?;
+    Ok(match source {
+        Some(source) => Some(TlsAcceptor::from(server_config(&source)?)),
+        None => None,
+    })
+}
+
+fn check_tls_options(config: &SmtpConfig, have_tls: bool) -> Result<(), StartError> {
+    let fail = |text: &str| Err(StartError::Config(text.into()));
+    if config.smtp_require_tls && config.smtp_require_starttls {
+        return fail("--smtp-require-tls and --smtp-require-starttls cannot be combined");
+    }
+    if !have_tls && (config.smtp_require_tls || config.smtp_require_starttls || config.smtps_bind.is_some()) {
+        return fail("TLS options need a certificate: --smtp-tls-cert and --smtp-tls-key, or --smtp-tls-self-signed");
+    }
+    Ok(())
+}
+
+fn auth_mode(config: &SmtpConfig) -> Result<AuthMode, StartError> {
+    let mut credentials = Vec::new();
+    if let Some(path) = &config.smtp_auth_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
+        credentials.extend(parse_credentials(&text));
+    }
+    if let Some(list) = &config.smtp_auth {
+        credentials.extend(parse_credentials(list));
+    }
+    match (config.smtp_auth_accept_any, credentials.is_empty()) {
+        (true, false) => Err(StartError::Config(
+            "--smtp-auth-accept-any cannot be combined with SMTP credentials".into(),
+        )),
+        (true, true) => Ok(AuthMode::AcceptAny),
+        (false, false) => Ok(AuthMode::Credentials(credentials)),
+        (false, true) if config.smtp_auth_file.is_some() || config.smtp_auth.is_some() => Err(
+            StartError::Config("no valid user:password pairs in the SMTP credentials".into()),
+        ),
+        (false, true) => Ok(AuthMode::Off),
+    }
+}
+
+async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind { addr, source })
+}
+
 impl SmtpServer {
+    /// Accepts connections until shutdown, then gives sessions in the middle
+    /// of a transaction the grace period to finish.
     pub async fn serve(self, mut shutdown: Shutdown) {
-        let _ = &self.listener;
-        shutdown.wait().await;
+        let mut tasks = JoinSet::new();
+        loop {
+            let (stream, implicit_tls) = tokio::select! {
+                accepted = self.main.accept() => (accepted, self.shared.main_is_implicit_tls),
+                accepted = accept_optional(self.smtps.as_ref()) => (accepted, true),
+                _ = shutdown.wait() => break,
+                // Reap finished connection tasks so the set stays small.
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            };
+            let Ok((stream, peer)) = stream else { continue };
+            let shared = self.shared.clone();
+            let shutdown = shutdown.clone();
+            match shared.connections.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        connection(shared, stream, peer, implicit_tls, shutdown).await;
+                    });
+                }
+                Err(_) => {
+                    tasks.spawn(refuse(stream, peer, shared.store.clone()));
+                }
+            }
+        }
+        let drained = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.shared.grace, drained).await.is_err() {
+            tracing::warn!("shutdown grace period over; closing remaining SMTP sessions");
+        }
+    }
+}
+
+async fn accept_optional(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Answers a connection over the cap with 421 and closes it.
+async fn refuse(mut stream: TcpStream, peer: SocketAddr, store: Arc<Store>) {
+    let reply = Reply::new(421, "4.7.0 Too many connections, try again later");
+    let mut out = Vec::new();
+    reply.write_to(&mut out);
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
+    store.publish(Event::SmtpError { ip: peer.ip().to_string(), message: reply.summary() });
+}
+
+async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shutdown: Shutdown) {
+    let _ = stream.set_nodelay(true);
+    let (stream, tls) = if implicit_tls {
+        let Some(acceptor) = &shared.tls else { return };
+        match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => {
+                let info = tls_info(&tls);
+                (Conn::Tls(Box::new(tls)), Some(info))
+            }
+            _ => return,
+        }
+    } else {
+        (Conn::Plain(stream), None)
+    };
+    let session = Session::new(shared.session.clone(), Peer { addr: Some(peer), tls, nonce: nonce() });
+    let mut driver = Driver { shared, session, conn: stream, peer, out: Vec::new(), shutdown };
+    if let Err(error) = driver.run().await {
+        tracing::debug!(%peer, %error, "SMTP connection ended with an error");
+    }
+}
+
+/// Runs one connection's session until it closes.
+struct Driver {
+    shared: Arc<Shared>,
+    session: Session,
+    conn: Conn,
+    peer: SocketAddr,
+    out: Vec<u8>,
+    shutdown: Shutdown,
+}
+
+impl Driver {
+    async fn run(&mut self) -> std::io::Result<()> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match self.session.next() {
+                Step::Reply(reply) => self.queue(reply),
+                Step::Deliver(incoming) => {
+                    match store_message(&self.shared.store, *incoming).await {
+                        Some(id) => self.session.delivered(&id),
+                        None => self.session.delivery_failed(),
+                    }
+                }
+                Step::StartTls => self.start_tls().await?,
+                Step::Close => {
+                    self.flush().await?;
+                    let _ = self.conn.shutdown().await;
+                    return Ok(());
+                }
+                Step::NeedInput => {
+                    self.flush().await?;
+                    if !self.read_into(&mut buf).await? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads more input; false when the connection is over (EOF, time-out
+    /// or shutdown while idle, each answered as RFC 5321 asks).
+    async fn read_into(&mut self, buf: &mut [u8]) -> std::io::Result<bool> {
+        let idle = self.shared.idle_timeout;
+        let busy = self.session.is_busy();
+        let mut shutdown = self.shutdown.clone();
+        let read = tokio::select! {
+            read = tokio::time::timeout(idle, self.conn.read(buf)) => read,
+            _ = shutdown.wait(), if !busy => {
+                let reply = self.session.shutting_down();
+                self.queue(reply);
+                self.flush().await?;
+                return Ok(false);
+            }
+        };
+        match read {
+            Err(_) => {
+                let reply = self.session.timeout();
+                self.queue(reply);
+                self.flush().await?;
+                Ok(false)
+            }
+            Ok(Ok(0)) => Ok(false),
+            Ok(Ok(n)) => {
+                self.session.receive(&buf[..n]);
+                Ok(true)
+            }
+            Ok(Err(error)) => Err(error),
+        }
+    }
+
+    fn queue(&mut self, reply: Reply) {
+        if reply.is_error() {
+            self.shared.store.counters.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.shared.store.publish(Event::SmtpError {
+                ip: self.peer.ip().to_string(),
+                message: reply.summary(),
+            });
+        }
+        reply.write_to(&mut self.out);
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.conn.write_all(&self.out).await?;
+            self.conn.flush().await
+        };
+        match tokio::time::timeout(self.shared.idle_timeout, write).await {
+            Ok(result) => result?,
+            Err(_) => return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    async fn start_tls(&mut self) -> std::io::Result<()> {
+        self.flush().await?;
+        let Some(acceptor) = self.shared.tls.clone() else {
+            return Err(std::io::Error::other("STARTTLS without a certificate"));
+        };
+        let Conn::Plain(stream) = std::mem::replace(&mut self.conn, Conn::Closed) else {
+            return Err(std::io::Error::other("STARTTLS on a TLS connection"));
+        };
+        let tls = tokio::time::timeout(self.shared.idle_timeout, acceptor.accept(stream))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        self.session.tls_established(tls_info(&tls));
+        self.conn = Conn::Tls(Box::new(tls));
+        Ok(())
+    }
+}
+
+/// Stores a message, parsing large ones on a blocking thread so other
+/// sessions keep flowing; returns the new ID for the 250 reply, or None if
+/// storing failed (never expected; the client is told 451 and may retry).
+async fn store_message(store: &Arc<Store>, incoming: Incoming) -> Option<String> {
+    if incoming.raw.len() < BLOCKING_PARSE_BYTES {
+        return Some(store.insert(incoming).id().to_string());
+    }
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.insert(incoming).id().to_string())
+        .await
+        .ok()
+}
+
+fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {
+    let (_, connection) = tls.get_ref();
+    TlsInfo {
+        version: connection
+            .protocol_version()
+            .map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))
+            .unwrap_or_default(),
+        cipher: connection
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default(),
+    }
+}
+
+fn nonce() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    format!("{}.{}", u64::from_le_bytes(bytes), jiff::Timestamp::now().as_second())
+}
+
+/// A client connection, plain or TLS; STARTTLS turns one into the other.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Closed,
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Closed => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Closed => Poll::Ready(Err(std::io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s).poll_flush(cx),
+            Conn::Closed => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Closed => Poll::Ready(Ok(())),
+        }
     }
 }

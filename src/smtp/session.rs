@@ -180,6 +180,13 @@ impl Session {
         self.finish_transaction(Reply::new(250, format!("2.0.0 Ok: queued as {id}")));
     }
 
+    /// Reports that storing the last message failed: the client gets a
+    /// temporary error, so it keeps the message and can retry.
+    pub fn delivery_failed(&mut self) {
+        self.awaiting_delivery = false;
+        self.finish_transaction(Reply::new(451, "4.3.0 Error: message could not be stored"));
+    }
+
     /// Reports a completed TLS handshake; the session starts over (RFC 3207 §4.2).
     pub fn tls_established(&mut self, tls: TlsInfo) {
         self.transcript.note(&format!("TLS established: {} {}", tls.version, tls.cipher));
