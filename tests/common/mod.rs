@@ -30,3 +30,19 @@ pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+pub mod smtp;
+
+/// Whether a test needing an external program should fail (CI) or skip.
+pub fn require_clients() -> bool {
+    std::env::var("MAILCATCH_REQUIRE_CLIENTS").is_ok_and(|v| v == "1")
+}
+
+/// Finds a program on PATH.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    })
+}
