@@ -32,6 +32,7 @@ pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
 }
 
 pub mod smtp;
+pub mod tls;
 
 /// Whether a test needing an external program should fail (CI) or skip.
 pub fn require_clients() -> bool {
