@@ -51,6 +51,7 @@ pub struct SmtpConfig {
     /// SMTP listen address.
     #[arg(
         id = "smtp_bind",
+        value_name = "ADDR",
         short = 's',
         long = "smtp",
         env = "MP_SMTP_BIND_ADDR",
@@ -59,7 +60,7 @@ pub struct SmtpConfig {
     pub bind: SocketAddr,
 
     /// Also listen for implicit-TLS SMTP (SMTPS) on this address; needs a certificate.
-    #[arg(long = "smtps", env = "MAILCATCH_SMTPS_BIND_ADDR")]
+    #[arg(long = "smtps", value_name = "ADDR", env = "MAILCATCH_SMTPS_BIND_ADDR")]
     pub smtps_bind: Option<SocketAddr>,
 
     /// Host name in the greeting and EHLO reply.
@@ -153,6 +154,7 @@ pub struct HttpConfig {
     /// HTTP listen address for the API and web UI.
     #[arg(
         id = "http_bind",
+        value_name = "ADDR",
         short = 'l',
         long = "listen",
         env = "MP_UI_BIND_ADDR",
@@ -201,7 +203,7 @@ pub struct StoreConfig {
     )]
     pub max_messages: usize,
 
-    /// Most memory for stored messages, in MB; the oldest are evicted first.
+    /// Most memory for stored messages, in MB; the oldest are evicted first. 0 means no byte cap.
     #[arg(
         long = "max-store-size",
         env = "MAILCATCH_MAX_STORE_SIZE",
