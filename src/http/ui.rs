@@ -1,0 +1,217 @@
+//! The web UI: a single-page app embedded in the binary from `web/`.
+//!
+//! `index.html` is served for the SPA routes (`/`, `/search`, `/view/{ID}`)
+//! with `Cache-Control: no-cache`, and names every other file under
+//! `/ui/{version}/`, where the version is a hash of all embedded files. So the
+//! static files can be cached forever (`immutable`), a new binary with changed
+//! files gets new URLs, and the ES modules' relative imports (`./api.js`)
+//! inherit the versioned prefix without a build step rewriting them.
+//!
+//! Debug builds read `web/` from disk on each request (rust-embed's default),
+//! so there the files are served with `no-cache` to make edits show at once.
+//!
+//! Every UI response carries a strict Content-Security-Policy: scripts only
+//! from our own files (no inline script, no eval), no plugins, and the message
+//! preview only in frames from our own origin.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
+
+use crate::App;
+
+#[derive(RustEmbed)]
+#[folder = "web/"]
+struct WebFiles;
+
+/// The policy for the app itself. `style-src 'self'` holds because the app
+/// never writes `style` attributes or `<style>` elements; it sets styles
+/// through the CSSOM, which CSP does not restrict.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:; \
+frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+frame-ancestors 'none'";
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const INDEX_TEMPLATE: &str = "index.html";
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(spa_index))
+        .route("/search", get(spa_index))
+        .route("/ui/{version}/{*path}", get(static_file))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// Whether `/view/{segment}` is an SPA route (a message ID or `latest`
+/// without extension) rather than one of the API's `.html` / `.txt` views.
+pub fn is_spa_view(segment: &str) -> bool {
+    !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The app's `index.html`, for every SPA route.
+pub async fn spa_index() -> Response {
+    let (body, etag) = index();
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body.clone(),
+    )
+        .into_response();
+    if let Ok(etag) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    add_security_headers(response.headers_mut());
+    response
+}
+
+/// The index with asset URLs filled in, and its ETag (the assets version).
+fn index() -> &'static (String, String) {
+    static INDEX: OnceLock<(String, String)> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let version = assets_version();
+        let template = WebFiles::get(INDEX_TEMPLATE)
+            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+            .unwrap_or_else(|| "<!doctype html><title>mailcatch</title>UI not built in".into());
+        let base = format!("/ui/{version}");
+        // Preload every module so the browser fetches them in parallel
+        // instead of discovering imports one level at a time.
+        let preloads: String = module_paths()
+            .map(|path| format!("<link rel=\"modulepreload\" href=\"{base}/{path}\">\n"))
+            .collect();
+        let body = template
+            .replace("{{PRELOADS}}", &preloads)
+            .replace("{{ASSETS}}", &base);
+        (body, format!("\"{version}\""))
+    })
+}
+
+fn module_paths() -> impl Iterator<Item = String> {
+    let mut paths: Vec<String> = WebFiles::iter()
+        .map(|p| p.into_owned())
+        .filter(|p| p.ends_with(".js") && !p.contains('/') && p != "theme-init.js")
+        .collect();
+    paths.sort();
+    paths.into_iter()
+}
+
+/// A short hash over every embedded file's name and content.
+fn assets_version() -> String {
+    let mut names: Vec<_> = WebFiles::iter().collect();
+    names.sort();
+    let mut hasher = Sha256::new();
+    for name in names {
+        if let Some(file) = WebFiles::get(&name) {
+            hasher.update(name.as_bytes());
+            hasher.update(file.metadata.sha256_hash());
+        }
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+async fn static_file(Path((_version, path)): Path<(String, String)>) -> Response {
+    serve_file(&path)
+}
+
+async fn favicon() -> Response {
+    serve_file("favicon.svg")
+}
+
+fn serve_file(path: &str) -> Response {
+    if path == INDEX_TEMPLATE {
+        return not_found();
+    }
+    let Some(file) = WebFiles::get(path) else {
+        return not_found();
+    };
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let content_type = match mime.type_() {
+        mime_guess::mime::TEXT | mime_guess::mime::APPLICATION
+            if mime.get_param("charset").is_none() && is_textual(path) =>
+        {
+            format!("{mime}; charset=utf-8")
+        }
+        _ => mime.to_string(),
+    };
+    // Debug builds serve web/ from disk, so edits must not be cached.
+    let cache = if cfg!(debug_assertions) {
+        "no-cache"
+    } else {
+        IMMUTABLE
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, cache.to_string()),
+        ],
+        file.data.into_owned(),
+    )
+        .into_response();
+    add_security_headers(response.headers_mut());
+    response
+}
+
+fn is_textual(path: &str) -> bool {
+    [".js", ".css", ".svg", ".html", ".json", ".md"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "404 page not found",
+    )
+        .into_response()
+}
+
+fn add_security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_links_versioned_assets_and_has_no_inline_script() {
+        let (body, etag) = index();
+        let version = etag.trim_matches('"');
+        assert!(body.contains(&format!("/ui/{version}/app.js")));
+        assert!(!body.contains("{{"));
+        // Every <script> must have a src: the CSP forbids inline script.
+        for chunk in body.split("<script").skip(1) {
+            let tag = &chunk[..chunk.find('>').unwrap()];
+            assert!(tag.contains("src="), "inline script in index.html: {tag}");
+        }
+    }
+
+    #[test]
+    fn spa_view_segments() {
+        assert!(is_spa_view("latest"));
+        assert!(is_spa_view("0Abc123xyz0Abc123xyz01"));
+        assert!(!is_spa_view("0Abc123xyz0Abc123xyz01.html"));
+        assert!(!is_spa_view(""));
+    }
+}

@@ -1,0 +1,59 @@
+// The HTTP API: Mailpit's /api/v1 plus mailcatch's /api/mailcatch/v1 for what
+// Mailpit does not expose (envelope, ordered headers). Same origin only.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+async function request(method, path, { body, as = "json" } = {}) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    const text = await response.text().catch(() => "");
+    throw new ApiError(response.status, text.trim() || response.statusText);
+  }
+  if (as === "json") return response.json();
+  return response.text();
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  /** A page of the mailbox, newest first. */
+  messages: (start, limit) => request("GET", `/api/v1/messages?start=${start}&limit=${limit}`),
+
+  /** A page of search results, newest first; dates are read in our time zone. */
+  search: (query, start, limit) =>
+    request("GET", `/api/v1/search?query=${enc(query)}&start=${start}&limit=${limit}&tz=${enc(timeZone)}`),
+
+  /** The full message. Note: the API marks it read as a side effect. */
+  message: (id) => request("GET", `/api/v1/message/${enc(id)}`),
+  headers: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/headers`),
+  envelope: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/envelope`),
+  raw: (id) => request("GET", `/api/v1/message/${enc(id)}/raw`, { as: "text" }),
+
+  setRead: (ids, read) => request("PUT", "/api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
+  markAllRead: () => request("PUT", "/api/v1/messages", { body: { Read: true }, as: "text" }),
+  // Careful: an empty IDs list means "delete everything" to this API.
+  delete: (ids) =>
+    ids.length ? request("DELETE", "/api/v1/messages", { body: { IDs: ids }, as: "text" }) : Promise.resolve("ok"),
+  deleteAll: () => request("DELETE", "/api/v1/messages", { as: "text" }),
+
+  webui: () => request("GET", "/api/v1/webui"),
+};
+
+/** URLs the browser loads directly (frames, images, downloads). */
+export const urls = {
+  htmlView: (id) => `/view/${enc(id)}.html?embed=1`,
+  rawDownload: (id) => `/api/v1/message/${enc(id)}/raw?dl=1`,
+  part: (id, partId) => `/api/v1/message/${enc(id)}/part/${enc(partId)}`,
+};
