@@ -473,4 +473,18 @@ mod tests {
         assert_eq!(store.delete_tag("TWO"), Ok(()));
         assert_eq!(a.tags(), ["three"]);
     }
+
+    #[test]
+    fn a_lagging_listener_learns_it_lagged_and_loses_no_mail() {
+        let store = Store::new(StoreLimits { max_messages: 0, max_bytes: 0 });
+        let mut listener = store.subscribe();
+        for i in 0..5000 {
+            store.insert(incoming(&format!("m{i}"), 1));
+        }
+        assert!(matches!(
+            listener.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(_))
+        ));
+        assert_eq!(store.len(), 5000);
+    }
 }

@@ -1,0 +1,103 @@
+//! The real binary: flags, Mailpit's environment variables, the readyz
+//! probe and a clean exit on SIGTERM.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::smtp::RawClient;
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailcatch");
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the binary and waits until its SMTP port answers.
+async fn spawn(command: &mut Command, smtp_port: u16) -> Child {
+    let child = command.stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true).spawn().unwrap();
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", smtp_port)).await.is_ok() {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("mailcatch did not start listening on {smtp_port}");
+}
+
+#[test]
+fn help_explains_every_option() {
+    let output = std::process::Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--smtp ", "--listen", "--smtp-auth-accept-any", "--smtp-auth-file", "--smtp-tls-cert",
+        "--smtp-require-starttls", "--smtp-require-tls", "--smtps", "--max-message-size",
+        "--smtp-max-recipients", "--smtp-max-line", "--smtp-max-connections", "--smtp-idle-timeout",
+        "--smtp-max-errors", "--max ", "--max-store-size", "--verbose", "--quiet", "MP_SMTP_BIND_ADDR",
+        "MP_MAX_MESSAGES",
+    ] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+}
+
+#[test]
+fn bad_configuration_exits_with_a_clear_error() {
+    let output = std::process::Command::new(BIN)
+        .args(["--smtp-require-starttls", "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("certificate"));
+}
+
+#[tokio::test]
+async fn mailpit_environment_variables_configure_the_server() {
+    let (smtp, http) = (free_port(), free_port());
+    let mut child = spawn(
+        Command::new(BIN)
+            .env("MP_SMTP_BIND_ADDR", format!("127.0.0.1:{smtp}"))
+            .env("MP_UI_BIND_ADDR", format!("127.0.0.1:{http}"))
+            .env("MP_SMTP_AUTH_ACCEPT_ANY", "true")
+            .env("MP_SMTP_MAX_RECIPIENTS", "1")
+            .env("MP_MAX_MESSAGE_SIZE", "1"),
+        smtp,
+    )
+    .await;
+    let mut client = RawClient::connect(format!("127.0.0.1:{smtp}").parse().unwrap()).await;
+    client.send("EHLO env\r\n").await;
+    let ehlo = client.reply().await;
+    assert!(ehlo.lines.iter().any(|l| l.starts_with("AUTH ")), "{:?}", ehlo.lines);
+    assert!(ehlo.lines.iter().any(|l| l == "SIZE 1048576"), "{:?}", ehlo.lines);
+    client.send("MAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\n").await;
+    assert_eq!(client.codes(3).await, [250, 250, 452]);
+
+    // The readyz subcommand probes the HTTP side, as the Docker HEALTHCHECK does.
+    let ready = Command::new(BIN).env("MP_UI_BIND_ADDR", format!("127.0.0.1:{http}")).arg("readyz").status().await.unwrap();
+    assert!(ready.success());
+    let not_ready = Command::new(BIN).args(["readyz", "--listen", &format!("127.0.0.1:{}", free_port())]).status().await.unwrap();
+    assert!(!not_ready.success());
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_transaction_in_flight_and_exits_0() {
+    let (smtp, http) = (free_port(), free_port());
+    let mut child = spawn(
+        Command::new(BIN).args(["--smtp", &format!("127.0.0.1:{smtp}"), "--listen", &format!("127.0.0.1:{http}")]),
+        smtp,
+    )
+    .await;
+    let mut busy = RawClient::connect(format!("127.0.0.1:{smtp}").parse().unwrap()).await;
+    busy.send("EHLO x\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: late\r\n\r\n").await;
+    assert_eq!(busy.codes(4).await, [250, 250, 250, 354]);
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    busy.send("body\r\n.\r\n").await;
+    assert_eq!(busy.reply().await.code, 250, "the transaction in flight completes");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
