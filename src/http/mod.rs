@@ -1,23 +1,57 @@
 //! The HTTP side: the Mailpit-compatible API, the WebSocket feed and the UI.
+//!
+//! Layout: `api/` holds the `/api/v1` handlers, [`ws`] the live feed,
+//! [`view`] the rendered message views, [`json`] Mailpit's wire shapes,
+//! [`body`] and [`params`] request decoding, [`auth`] and [`cors`] the
+//! guards, [`safe_download`] how message content is served safely, and
+//! [`openapi`] the API description. Handlers stay thin: the store does the
+//! work.
+
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod cors;
+pub mod envelope;
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod params;
+pub mod safe_download;
+pub mod ui;
+pub mod view;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::shutdown::Shutdown;
+use crate::store::detail::{Detail, DetailCache};
+use crate::store::{Store, StoredMessage};
 use crate::{App, StartError};
+use auth::Credentials;
+use cors::CorsPolicy;
+use error::ApiError;
+use params::Params;
 
 /// A bound, not yet serving, HTTP listener.
 pub struct HttpServer {
     pub addr: SocketAddr,
     listener: TcpListener,
     app: Arc<App>,
+    credentials: Option<Credentials>,
 }
 
+/// Binds the listener and loads the UI credentials, so that a bad
+/// `--ui-auth-file` stops start-up instead of leaving the server open.
 pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
+    let credentials = Credentials::load(&app.config.http)?;
     let addr = app.config.http.bind;
     let listener = TcpListener::bind(addr)
         .await
@@ -29,17 +63,19 @@ pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
         addr,
         listener,
         app,
+        credentials,
     })
 }
 
 impl HttpServer {
-    pub async fn serve(self, mut shutdown: Shutdown) {
-        let router = router(self.app);
+    pub async fn serve(self, shutdown: Shutdown) {
+        let state = Arc::new(HttpState::new(self.app, self.credentials, shutdown.clone()));
+        let mut stop = shutdown;
         let result = axum::serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .with_graceful_shutdown(async move { stop.wait().await })
         .await;
         if let Err(error) = result {
             tracing::error!(%error, "HTTP server failed");
@@ -47,12 +83,95 @@ impl HttpServer {
     }
 }
 
-/// Every route, in one router.
-pub fn router(app: Arc<App>) -> Router {
+/// What every handler shares.
+pub struct HttpState {
+    pub app: Arc<App>,
+    pub details: DetailCache,
+    pub credentials: Option<Credentials>,
+    pub cors: CorsPolicy,
+    /// Long-lived connections (WebSockets) end when this fires.
+    pub shutdown: Shutdown,
+}
+
+impl HttpState {
+    pub fn new(app: Arc<App>, credentials: Option<Credentials>, shutdown: Shutdown) -> HttpState {
+        HttpState {
+            details: DetailCache::new(app.config.http.detail_cache),
+            cors: CorsPolicy::parse(app.config.http.api_cors.as_deref()),
+            app,
+            credentials,
+            shutdown,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// The message an `{ID}` path segment names: an ID, or `latest` (the
+    /// newest message, or the newest matching `?query=`).
+    pub fn resolve(&self, id: &str, params: &Params) -> Result<Arc<StoredMessage>, ApiError> {
+        if id == "latest" {
+            self.store()
+                .latest(params::latest_query(params).as_ref())
+                .ok_or(ApiError::MessageNotFound)
+        } else {
+            self.store().get(id).ok_or(ApiError::NotFound)
+        }
+    }
+
+    /// The parsed detail of a message, from the cache or parsed off the
+    /// async threads (a large message can take a while).
+    pub async fn detail(&self, message: &Arc<StoredMessage>) -> Arc<Detail> {
+        if let Some(detail) = self.details.get(message.id()) {
+            return detail;
+        }
+        let to_parse = message.clone();
+        let detail = tokio::task::spawn_blocking(move || Arc::new(Detail::parse(&to_parse)))
+            .await
+            .unwrap_or_default();
+        self.details.insert(message.id(), detail.clone());
+        detail
+    }
+}
+
+/// Every route. `/livez` and `/readyz` sit outside auth; the API, the views
+/// and the WebSocket also pass the Origin check.
+pub fn router(state: Arc<HttpState>) -> Router {
+    let guarded = Router::new()
+        .merge(api::routes(&state))
+        .merge(openapi::routes())
+        .route("/api/events", get(ws::events))
+        .route("/view/{file}", get(view::view))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cors::origin_guard,
+        ))
+        .with_state(state.clone());
+
+    // ── UI ─────────────────────────────────────────────────────────────
+    // The UI engineer's routes (src/http/ui.rs) and mailcatch's own
+    // endpoints (src/http/envelope.rs) merge here, inside basic auth.
+    // `/view/{ID}` for the SPA is answered by `view::view`.
+    let ui = Router::new()
+        .merge(ui::router())
+        .merge(envelope::router())
+        .with_state(state.app.clone());
+    // ───────────────────────────────────────────────────────────────────
+
     Router::new()
+        .merge(guarded)
+        .merge(ui)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_auth,
+        ))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
-        .with_state(app)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
 }
 
 /// `mailcatch readyz`: a dependency-free probe of `/readyz` for container

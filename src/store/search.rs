@@ -23,7 +23,7 @@ struct Term {
 
 #[derive(Debug)]
 enum Filter {
-    Text(Finder<'static>),
+    Text(Box<Finder<'static>>),
     From(String),
     To(String),
     Cc(String),
@@ -156,7 +156,8 @@ fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
 
 fn free_text(text: &str) -> Option<Filter> {
     let needle = normalize_search(text);
-    (!needle.is_empty()).then(|| Filter::Text(Finder::new(needle.as_bytes()).into_owned()))
+    (!needle.is_empty())
+        .then(|| Filter::Text(Box::new(Finder::new(needle.as_bytes()).into_owned())))
 }
 
 /// Parses a date given as a query parameter (`before=`), in the IANA zone
@@ -210,7 +211,7 @@ fn parse_size(value: &str) -> Option<u64> {
         (lower.as_str(), 1.0)
     };
     let number: f64 = number.parse().ok()?;
-    (number.is_finite() && number >= 0.0).then(|| (number * multiplier) as u64)
+    (number.is_finite() && number >= 0.0).then_some((number * multiplier) as u64)
 }
 
 impl Filter {

@@ -1,0 +1,124 @@
+//! `GET /api/v1/info` and `GET /api/v1/webui`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::http::HttpState;
+use crate::http::json::GoJson;
+
+/// The version the API reports (`/info`, the WebSocket `stats` frame).
+pub fn version() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AppInformation {
+    version: String,
+    /// mailcatch never phones home for updates: Mailpit's literal for a
+    /// disabled version check.
+    latest_version: &'static str,
+    /// In memory: there is no database file.
+    database: &'static str,
+    database_size: u64,
+    messages: usize,
+    unread: usize,
+    tags: BTreeMap<String, usize>,
+    runtime_stats: RuntimeStats,
+}
+
+#[derive(Serialize)]
+struct RuntimeStats {
+    #[serde(rename = "Uptime")]
+    uptime: u64,
+    #[serde(rename = "Memory")]
+    memory: u64,
+    #[serde(rename = "MessagesDeleted")]
+    messages_deleted: u64,
+    #[serde(rename = "SMTPAccepted")]
+    smtp_accepted: u64,
+    #[serde(rename = "SMTPAcceptedSize")]
+    smtp_accepted_size: u64,
+    #[serde(rename = "SMTPRejected")]
+    smtp_rejected: u64,
+    #[serde(rename = "SMTPIgnored")]
+    smtp_ignored: u64,
+}
+
+pub async fn info(State(state): State<Arc<HttpState>>) -> Response {
+    let app = &state.app;
+    let store = &app.store;
+    let counters = &store.counters;
+    GoJson(AppInformation {
+        version: version(),
+        latest_version: "disabled",
+        database: "",
+        database_size: 0,
+        messages: store.len(),
+        unread: store.unread(),
+        tags: store.tag_counts().into_iter().collect(),
+        runtime_stats: RuntimeStats {
+            uptime: app.started.elapsed().as_secs(),
+            memory: resident_memory().unwrap_or(store.bytes() as u64),
+            messages_deleted: counters.deleted.load(Ordering::Relaxed),
+            smtp_accepted: counters.accepted.load(Ordering::Relaxed),
+            smtp_accepted_size: counters.accepted_bytes.load(Ordering::Relaxed),
+            smtp_rejected: counters.rejected.load(Ordering::Relaxed),
+            smtp_ignored: 0,
+        },
+    })
+    .into_response()
+}
+
+/// The process's resident memory in bytes, where the OS tells (Linux).
+fn resident_memory() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct WebUiConfiguration {
+    label: String,
+    message_relay: MessageRelay,
+    spam_assassin: bool,
+    chaos_enabled: bool,
+    duplicates_ignored: bool,
+    hide_delete_all_button: bool,
+}
+
+/// mailcatch never relays, so this is always Mailpit's "relay off" shape.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct MessageRelay {
+    enabled: bool,
+    #[serde(rename = "SMTPServer")]
+    smtp_server: &'static str,
+    return_path: &'static str,
+    allowed_recipients: &'static str,
+    blocked_recipients: &'static str,
+    override_from: &'static str,
+    #[serde(rename = "PreserveMessageIDs")]
+    preserve_message_ids: bool,
+    recipient_allowlist: &'static str,
+}
+
+pub async fn webui(State(state): State<Arc<HttpState>>) -> Response {
+    let config = &state.app.config;
+    GoJson(WebUiConfiguration {
+        label: config.smtp.label.clone(),
+        message_relay: MessageRelay::default(),
+        spam_assassin: false,
+        chaos_enabled: state.app.chaos.is_enabled(),
+        duplicates_ignored: false,
+        hide_delete_all_button: config.http.hide_delete_all_button,
+    })
+    .into_response()
+}

@@ -1,0 +1,112 @@
+//! `/api/v1/messages`: list, set read status, delete.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::HttpState;
+use crate::http::body::{JsonBody, decode};
+use crate::http::error::{ApiError, ok};
+use crate::http::json::GoJson;
+use crate::http::params::{self, Params};
+use crate::store::{Page, Query as SearchQuery};
+
+/// `GET /api/v1/messages?start&limit&before`: newest first; `limit=0` is all.
+pub async fn list(
+    State(state): State<Arc<HttpState>>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let (start, limit) = params::start_limit(&params)?;
+    let page = state.store().list(start, limit, params::before(&params));
+    Ok(summary_response(&state, start, &page, false))
+}
+
+/// The list envelope for `/messages` and `/search`. On `/messages` the
+/// match counts are the mailbox totals.
+pub fn summary_response(state: &HttpState, start: usize, page: &Page, is_search: bool) -> Response {
+    let store = state.store();
+    let (total, unread) = (store.len(), store.unread());
+    let (matched, matched_unread) = if is_search {
+        (page.matched, page.matched_unread)
+    } else {
+        (total, unread)
+    };
+    GoJson(crate::http::json::MessagesSummary {
+        total,
+        unread,
+        count: page.messages.len(),
+        messages_count: matched,
+        messages_unread: matched_unread,
+        start,
+        tags: store.tag_counts().into_iter().map(|(tag, _)| tag).collect(),
+        messages: page
+            .messages
+            .iter()
+            .map(|m| crate::http::json::MessageSummary::new(m))
+            .collect(),
+    })
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct ReadStatusRequest {
+    #[serde(default)]
+    read: bool,
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    search: String,
+}
+
+/// `PUT /api/v1/messages {Read, IDs | Search}`; neither updates every
+/// message, so `{}` marks all unread (contract §0.4).
+pub async fn set_read(
+    State(state): State<Arc<HttpState>>,
+    Query(params): Query<Params>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request: ReadStatusRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    let search = request.search.trim();
+    if !request.ids.is_empty() && !search.is_empty() {
+        return Err(ApiError::bad_request(
+            "You may specify either IDs or a search query, not both",
+        ));
+    }
+    let store = state.store();
+    if !request.ids.is_empty() {
+        let messages: Vec<_> = request.ids.iter().filter_map(|id| store.get(id)).collect();
+        store.set_read(&messages, request.read);
+    } else if !search.is_empty() {
+        let query = SearchQuery::parse(search, params::tz(&params));
+        let matches = store.search(&query, 0, usize::MAX).messages;
+        store.set_read(&matches, request.read);
+    } else {
+        store.set_read_all(request.read);
+    }
+    Ok(ok())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct DeleteRequest {
+    #[serde(default)]
+    ids: Vec<String>,
+}
+
+/// `DELETE /api/v1/messages {IDs}`. A missing, undecodable or ID-less body
+/// deletes everything, as Mailpit does and cypress-mailpit relies on.
+pub async fn delete(State(state): State<Arc<HttpState>>, JsonBody(body): JsonBody) -> Response {
+    let ids = decode::<DeleteRequest>(&body, &[])
+        .map(|request| request.ids)
+        .unwrap_or_default();
+    let store = state.store();
+    if ids.is_empty() {
+        store.delete_all();
+    } else {
+        store.delete(ids.iter().map(String::as_str));
+    }
+    ok()
+}

@@ -1,0 +1,75 @@
+//! `/api/v1/tags`: list, set on messages, rename, delete.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::HttpState;
+use crate::http::body::{JsonBody, decode};
+use crate::http::error::{ApiError, ok};
+use crate::http::json::GoJson;
+
+/// `GET /api/v1/tags`: every tag in use, sorted case-insensitively.
+pub async fn list(State(state): State<Arc<HttpState>>) -> Response {
+    let tags: Vec<String> = state
+        .store()
+        .tag_counts()
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect();
+    GoJson(tags).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct SetTagsRequest {
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    ids: Vec<String>,
+}
+
+/// `PUT /api/v1/tags {Tags, IDs}`: replaces the tags of the messages.
+pub async fn set(
+    State(state): State<Arc<HttpState>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request: SetTagsRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    state.store().set_tags(&request.ids, &request.tags);
+    Ok(ok())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+struct RenameRequest {
+    #[serde(default)]
+    name: String,
+}
+
+/// `PUT /api/v1/tags/{Tag} {Name}`: renames a tag on every message.
+pub async fn rename(
+    State(state): State<Arc<HttpState>>,
+    Path(tag): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request: RenameRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    state
+        .store()
+        .rename_tag(&tag, &request.name)
+        .map_err(ApiError::BadRequest)?;
+    Ok(ok())
+}
+
+/// `DELETE /api/v1/tags/{Tag}`: removes a tag from every message.
+pub async fn delete(
+    State(state): State<Arc<HttpState>>,
+    Path(tag): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .store()
+        .delete_tag(&tag)
+        .map_err(ApiError::BadRequest)?;
+    Ok(ok())
+}
