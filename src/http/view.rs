@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
 use super::error::{ApiError, plain};
@@ -75,10 +75,13 @@ async fn text(state: &HttpState, id: &str, params: &Params) -> Result<Response, 
 
 /// `302` to the newest (matching) message's UI page, or to the mailbox.
 fn latest(state: &HttpState, params: &Params) -> Response {
-    match state.resolve("latest", params) {
-        Ok(message) => Redirect::to(&format!("/view/{}", message.id())).into_response(),
-        Err(_) => Redirect::to("/").into_response(),
-    }
+    let location = match state.resolve("latest", params) {
+        Ok(message) => format!("/view/{}", message.id()),
+        Err(_) => "/".to_string(),
+    };
+    // IDs are alphanumeric, so the location is always a valid header value.
+    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 /// Points `cid:` references at `/api/v1/message/{ID}/part/{PartID}`;

@@ -19,7 +19,9 @@ pub async fn list(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let (start, limit) = params::start_limit(&params)?;
-    let page = state.store().list(start, limit, params::before(&params));
+    // `limit=0` lists everything and ignores `start`, as Mailpit does.
+    let skip = if limit == 0 { 0 } else { start };
+    let page = state.store().list(skip, limit, params::before(&params));
     Ok(summary_response(&state, start, &page, false))
 }
 

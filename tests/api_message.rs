@@ -1,0 +1,351 @@
+//! `/api/v1/message/{ID}` and its sub-resources, and the `/view` routes.
+
+mod api_support;
+
+use api_support::{rich, simple, start};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn full_message_shape_and_mark_read() {
+    let api = start().await;
+    let m = api.insert_with(&rich(), &["bob@example.com", "secret@example.com"]);
+    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
+    let keys: Vec<&str> = message
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        "ID",
+        "MessageID",
+        "From",
+        "To",
+        "Cc",
+        "Bcc",
+        "ReplyTo",
+        "ReturnPath",
+        "Subject",
+        "ListUnsubscribe",
+        "Date",
+        "Tags",
+        "Username",
+        "Text",
+        "HTML",
+        "Size",
+        "Inline",
+        "Attachments",
+    ];
+    expected.sort_unstable();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, expected, "no Read key, nothing missing");
+    assert_eq!(message["ID"], m.id());
+    assert_eq!(message["MessageID"], "rich-1@example.com");
+    assert_eq!(
+        message["From"],
+        json!({"Name": "Alice Example", "Address": "alice@example.com"})
+    );
+    assert_eq!(message["To"].as_array().unwrap().len(), 2);
+    assert_eq!(message["Cc"][0]["Address"], "dave@example.com");
+    assert_eq!(
+        message["Bcc"],
+        json!([{"Name": "", "Address": "secret@example.com"}])
+    );
+    assert_eq!(message["ReplyTo"][0]["Address"], "replies@example.com");
+    // No Return-Path header: the From address, as the contract says.
+    assert_eq!(message["ReturnPath"], "alice@example.com");
+    assert_eq!(message["Subject"], "Rich message");
+    assert_eq!(message["Date"], "2025-07-01T10:00:00+02:00");
+    assert_eq!(
+        message["Text"].as_str().unwrap().trim(),
+        "Hello plain world"
+    );
+    assert!(message["HTML"].as_str().unwrap().contains("<b>HTML</b>"));
+    assert_eq!(
+        message["ListUnsubscribe"],
+        json!({"Header": "<mailto:unsub@example.com>", "Links": ["mailto:unsub@example.com"], "Errors": "", "HeaderPost": ""})
+    );
+    let inline = message["Inline"].as_array().unwrap();
+    assert_eq!(inline.len(), 1);
+    assert_eq!(inline[0]["ContentID"], "logo@example.com");
+    assert_eq!(inline[0]["FileName"], "logo.png");
+    assert_eq!(inline[0]["ContentType"], "image/png");
+    let attachments = message["Attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 2);
+    let notes = &attachments[0];
+    assert_eq!(notes["FileName"], "notes.txt");
+    assert_eq!(notes["Size"], 14);
+    use sha2::Digest;
+    assert_eq!(
+        notes["Checksums"]["SHA256"],
+        hex::encode(sha2::Sha256::digest(b"attached notes"))
+    );
+    assert_eq!(
+        notes["Checksums"]["MD5"],
+        hex::encode(md5::Md5::digest(b"attached notes"))
+    );
+    assert_eq!(notes["Checksums"]["SHA1"].as_str().unwrap().len(), 40);
+
+    // Reading marked it read.
+    let list = api.get_json("/api/v1/messages").await;
+    assert_eq!(list["messages"][0]["Read"], true);
+    assert_eq!(list["unread"], 0);
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn latest_with_and_without_query() {
+    let api = start().await;
+    let (status, body) = api.call(Method::GET, "/api/v1/message/latest").await;
+    assert_eq!((status, body.as_str()), (404, "Message not found"));
+    let older = api.insert(&simple(
+        "a@example.com",
+        "b@example.com",
+        "needle here",
+        "x",
+    ));
+    let newer = api.insert(&simple("c@example.com", "d@example.com", "other", "y"));
+    assert_eq!(
+        api.get_json("/api/v1/message/latest").await["ID"],
+        newer.id()
+    );
+    let matched = api
+        .get_json("/api/v1/message/latest?query=subject%3Aneedle")
+        .await;
+    assert_eq!(matched["ID"], older.id());
+    let (status, body) = api
+        .call(Method::GET, "/api/v1/message/latest?query=nomatchanywhere")
+        .await;
+    assert_eq!((status, body.as_str()), (404, "Message not found"));
+    for path in ["headers", "raw"] {
+        let response = api
+            .get(&format!("/api/v1/message/latest/{path}?query=needle"))
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_and_hostile_ids_are_404() {
+    let api = start().await;
+    let m = api.insert(&rich());
+    let id = m.id();
+    for path in [
+        "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA".to_string(),
+        "/api/v1/message/nope".into(),
+        "/api/v1/message/..%2F..%2Fetc%2Fpasswd".into(),
+        "/api/v1/message/%00".into(),
+        "/api/v1/message/zzzzzzzzzzzzzzzzzzzzzz/raw".into(),
+        "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA/headers".into(),
+        format!("/api/v1/message/{id}/part/999"),
+        format!("/api/v1/message/{id}/part/..%2F1"),
+        format!("/api/v1/message/{id}/part/-1"),
+        format!("/api/v1/message/{id}/part/0"),
+        format!("/api/v1/message/{id}/part/99999999999999999999999"),
+    ] {
+        let (status, body) = api.call(Method::GET, &path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body, "404 page not found", "{path}");
+    }
+    let (status, _) = api
+        .call(Method::POST, &format!("/api/v1/message/{id}"))
+        .await;
+    assert_eq!(status, 405, "wrong method on a known path");
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn headers_are_canonical_sorted_and_multi_valued() {
+    let api = start().await;
+    let m = api.insert(&rich());
+    let response = api
+        .get(&format!("/api/v1/message/{}/headers", m.id()))
+        .await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let headers: Value = serde_json::from_str(&text).unwrap();
+    let object = headers.as_object().unwrap();
+    assert!(object.contains_key("Message-Id"), "{text}");
+    assert!(object.contains_key("Mime-Version"));
+    assert_eq!(headers["X-Mailer"], json!(["test"]));
+    assert_eq!(headers["Received"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        headers["Received"][0],
+        "from a by b; Tue, 1 Jul 2025 10:00:00 +0200"
+    );
+    // Alphabetical in the body itself, as Go writes map keys.
+    let order: Vec<usize> = [
+        "\"Cc\"",
+        "\"From\"",
+        "\"Received\"",
+        "\"Subject\"",
+        "\"To\"",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn raw_and_download() {
+    let api = start().await;
+    let raw = rich();
+    let m = api.insert(&raw);
+    let response = api.get(&format!("/api/v1/message/{}/raw", m.id())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert!(response.headers().get("content-disposition").is_none());
+    assert_eq!(response.text().await.unwrap(), raw);
+    let response = api
+        .get(&format!("/api/v1/message/{}/raw?dl=1", m.id()))
+        .await;
+    assert_eq!(
+        response.headers()["content-disposition"],
+        format!("attachment; filename=\"{}.eml\"", m.id()).as_str()
+    );
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn parts_are_served_safely() {
+    let api = start().await;
+    let m = api.insert(&rich());
+    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
+    let part_url = |p: &Value| {
+        format!(
+            "/api/v1/message/{}/part/{}",
+            m.id(),
+            p["PartID"].as_str().unwrap()
+        )
+    };
+
+    let notes = api.get(&part_url(&message["Attachments"][0])).await;
+    assert_eq!(notes.status(), 200);
+    assert_eq!(notes.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        notes.headers()["content-disposition"],
+        "inline; filename=\"notes.txt\""
+    );
+    assert_eq!(notes.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(notes.text().await.unwrap(), "attached notes");
+
+    let logo = api.get(&part_url(&message["Inline"][0])).await;
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
+
+    // An HTML attachment with a hostile file name: never inline, never a
+    // header break-out, never a path.
+    let evil = api.get(&part_url(&message["Attachments"][1])).await;
+    assert_eq!(evil.status(), 200);
+    let disposition = evil.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        !disposition.contains('/') && !disposition.contains('\\'),
+        "{disposition}"
+    );
+    assert_eq!(disposition.matches('"').count(), 2, "{disposition}");
+    let csp = evil.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert!(!csp.contains("script-src"), "no script allowed: {csp}");
+    assert_eq!(evil.headers()["x-content-type-options"], "nosniff");
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn html_and_text_views() {
+    let api = start().await;
+    let m = api.insert(&rich());
+    let response = api.get(&format!("/view/{}.html", m.id())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = response.text().await.unwrap();
+    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
+    let logo = format!(
+        "/api/v1/message/{}/part/{}",
+        m.id(),
+        message["Inline"][0]["PartID"].as_str().unwrap()
+    );
+    assert!(html.contains(&format!("src=\"{logo}\"")), "{html}");
+    assert!(!html.contains("cid:"));
+    let embedded = api
+        .get(&format!("/view/{}.html?embed=1", m.id()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(embedded.contains("target=\"_blank\""));
+
+    let text = api.get(&format!("/view/{}.txt", m.id())).await;
+    assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(text.text().await.unwrap().trim(), "Hello plain world");
+    assert_eq!(
+        api.get("/view/latest.txt")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .trim(),
+        "Hello plain world"
+    );
+
+    let plain_only = api.insert(&simple(
+        "a@example.com",
+        "b@example.com",
+        "plain",
+        "just text",
+    ));
+    let (status, body) = api
+        .call(Method::GET, &format!("/view/{}.html", plain_only.id()))
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "This message does not contain a HTML part")
+    );
+    for path in ["/view/AAAAAAAAAAAAAAAAAAAAAA.html", "/view/nope.txt"] {
+        let (status, body) = api.call(Method::GET, path).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (404, "Message not found"),
+            "{path}"
+        );
+    }
+
+    let redirect = api.get("/view/latest?query=subject%3ARich").await;
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(
+        redirect.headers()["location"],
+        format!("/view/{}", m.id()).as_str()
+    );
+    let redirect = api.get("/view/latest").await;
+    assert_eq!(
+        redirect.headers()["location"],
+        format!("/view/{}", plain_only.id()).as_str()
+    );
+    api.shutdown().await;
+    let empty = start().await;
+    let redirect = empty.get("/view/latest").await;
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(redirect.headers()["location"], "/");
+    empty.shutdown().await;
+}
