@@ -1,7 +1,30 @@
 #!/usr/bin/env bash
-# The test command: the Rust test suite (unit, integration with real clients,
-# browser tests when Chromium is installed), then the extra checks below.
+# The test command. Runs:
+#  1. the Rust test suite: unit tests, real-client SMTP/HTTP/WebSocket tests,
+#     and browser tests (skipped with a SKIP line when Chromium is missing,
+#     unless MAILCATCH_REQUIRE_BROWSER=1);
+#  2. the npm mailpit-api client against a live mailcatch (when npm is here,
+#     or always when MAILCATCH_REQUIRE_CLIENTS=1);
+#  3. a short run of each fuzz target when MAILCATCH_FUZZ_SECONDS is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --locked --all-targets 2>&1 | tee /tmp/mailcatch-cargo-test.log
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+cargo test --locked --all-targets 2>&1 | tee "$log"
+
+if [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ] || command -v npm >/dev/null 2>&1; then
+  bash tests/compat/run.sh
+else
+  echo "SKIP: npm not found, mailpit-api compatibility check not run"
+fi
+
+if [ -n "${MAILCATCH_FUZZ_SECONDS:-}" ]; then
+  bash scripts/fuzz.sh "$MAILCATCH_FUZZ_SECONDS"
+fi
+
+# One closing line for the whole Rust suite.
+passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+echo "rust: $passed passed, $failed failed"
