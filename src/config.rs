@@ -25,6 +25,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A sendmail stand-in: reads a message on stdin and submits it over SMTP
+    /// (`-t` takes recipients from the headers, `-f` sets the sender, `-S` the
+    /// server, default 127.0.0.1:1025 or MP_SENDMAIL_SMTP_ADDR). Symlinking the
+    /// binary as `sendmail` does the same.
+    Sendmail {
+        /// sendmail's own arguments, e.g. `-t -i` or recipients.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Exits 0 if a running mailcatch answers on its HTTP /readyz (for container health checks).
     Readyz {
         /// The HTTP address to probe.

@@ -15,6 +15,7 @@
 pub mod chaos;
 pub mod config;
 pub mod http;
+pub mod sendmail;
 pub mod shutdown;
 pub mod smtp;
 pub mod store;

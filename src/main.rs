@@ -3,9 +3,17 @@ use mailcatch::config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Installed or symlinked as `sendmail`, the binary behaves as sendmail.
+    let mut args = std::env::args();
+    let program = args.next().unwrap_or_default();
+    if program.rsplit('/').next().is_some_and(|name| name.contains("sendmail")) {
+        return mailcatch::sendmail::run(&args.collect::<Vec<_>>()).await;
+    }
     let cli = Cli::parse();
-    if let Some(Command::Readyz { listen }) = cli.command {
-        return mailcatch::http::probe_readyz(&listen).await;
+    match cli.command {
+        Some(Command::Readyz { listen }) => return mailcatch::http::probe_readyz(&listen).await,
+        Some(Command::Sendmail { args }) => return mailcatch::sendmail::run(&args).await,
+        None => {}
     }
     init_logging(&cli.config.log);
     match mailcatch::start(cli.config).await {

@@ -101,3 +101,24 @@ async fn sigterm_finishes_the_transaction_in_flight_and_exits_0() {
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
+    use tokio::io::AsyncWriteExt;
+    let running = common::start().await;
+    let mut child = Command::new(BIN)
+        .args(["sendmail", "-t", "-i", "-S", &running.smtp_addr.to_string(), "-fphp@example.com", "extra@example.com"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let message = "To: Someone <someone@example.com>\nBcc: secret@example.com\nSubject: from PHP mail()\n\nline\n.leading dot\n";
+    child.stdin.take().unwrap().write_all(message.as_bytes()).await.unwrap();
+    assert!(child.wait().await.unwrap().success());
+    let stored = running.store().latest(None).expect("stored");
+    assert_eq!(stored.summary.subject, "from PHP mail()");
+    assert_eq!(stored.envelope.mail_from, "php@example.com");
+    assert_eq!(stored.envelope.rcpt_to, ["extra@example.com", "someone@example.com", "secret@example.com"]);
+    assert!(String::from_utf8_lossy(&stored.raw).ends_with("line\r\n.leading dot\r\n"));
+    assert!(stored.warnings.is_empty(), "{:?}", stored.warnings);
+    running.shutdown().await;
+}
