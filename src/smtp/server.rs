@@ -216,11 +216,16 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, im
                 let info = tls_info(&tls);
                 (Conn::Tls(Box::new(tls)), Some(info))
             }
-            _ => return,
+            Ok(Err(error)) => {
+                tracing::debug!(%peer, %error, "implicit TLS handshake failed");
+                return;
+            }
+            Err(_) => return,
         }
     } else {
         (Conn::Plain(stream), None)
     };
+    tracing::debug!(%peer, "SMTP connection");
     let session = Session::new(shared.session.clone(), Peer { addr: Some(peer), tls, nonce: nonce() });
     let mut driver = Driver { shared, session, conn: stream, peer, out: Vec::new(), shutdown };
     if let Err(error) = driver.run().await {
@@ -345,13 +350,22 @@ impl Driver {
 /// sessions keep flowing; returns the new ID for the 250 reply, or None if
 /// storing failed (never expected; the client is told 451 and may retry).
 async fn store_message(store: &Arc<Store>, incoming: Incoming) -> Option<String> {
+    let insert = |store: &Store, incoming: Incoming| {
+        let message = store.insert(incoming);
+        tracing::debug!(
+            id = message.id(),
+            from = %message.envelope.mail_from,
+            recipients = message.envelope.rcpt_to.len(),
+            size = message.size(),
+            "message stored"
+        );
+        message.id().to_string()
+    };
     if incoming.raw.len() < BLOCKING_PARSE_BYTES {
-        return Some(store.insert(incoming).id().to_string());
+        return Some(insert(store, incoming));
     }
     let store = store.clone();
-    tokio::task::spawn_blocking(move || store.insert(incoming).id().to_string())
-        .await
-        .ok()
+    tokio::task::spawn_blocking(move || insert(&store, incoming)).await.ok()
 }
 
 fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {
