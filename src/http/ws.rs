@@ -5,9 +5,10 @@
 //! Each client task reads the store's broadcast change feed on its own.
 //! Publishing never waits for a client, so a slow client cannot slow
 //! ingestion: it falls behind in the broadcast buffer instead. A client more
-//! than `--ws-buffer` events behind, or one whose socket stays blocked for
-//! [`SEND_TIMEOUT`], is dropped; one that the broadcast overtook gets a
-//! `prune` so it refetches from the store, which still holds every message.
+//! than `--ws-buffer` events behind skips its backlog and gets a `prune`, so
+//! it refetches from the store, which still holds every message (likewise
+//! when the broadcast buffer overtook it). A client whose socket stays
+//! blocked for [`SEND_TIMEOUT`] is dropped.
 //! `stats` frames are debounced: one, [`STATS_DELAY`] after the first change.
 
 use std::sync::Arc;
@@ -102,7 +103,13 @@ async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
     let reason = loop {
         let outgoing = tokio::select! {
             event = events.recv() => match event {
-                Ok(_) if events.len() > max_behind => break Disconnect::TooSlow,
+                Ok(_) if events.len() > max_behind => {
+                    // Too far behind to catch up frame by frame: skip the
+                    // backlog and have the client refetch.
+                    events = events.resubscribe();
+                    stats_due.get_or_insert(Instant::now() + STATS_DELAY);
+                    encode("prune", Value::Null)
+                }
                 Ok(event) => {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
                     frame_for(&event)

@@ -1,0 +1,296 @@
+//! The WebSocket feed `/api/events`: every frame type, the debounced
+//! stats, the Origin check, and that a client that never reads cannot slow
+//! ingestion down.
+
+mod api_support;
+
+use std::time::{Duration, Instant};
+
+use api_support::{Api, simple, start, start_with};
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(api: &Api) -> Socket {
+    let url = format!("ws://{}/api/events", api.running.http_addr);
+    let (socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    socket
+}
+
+/// The next frame that is not `stats` (or, with `want_stats`, the next
+/// `stats`), within two seconds.
+async fn next_frame(socket: &mut Socket, want_stats: bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let message = tokio::time::timeout(remaining, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("valid");
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                frame.as_object().unwrap().len(),
+                2,
+                "{{Type, Data}}: {frame}"
+            );
+            if (frame["Type"] == "stats") == want_stats {
+                return frame;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_frame_type() {
+    let api = start_with(|c| c.smtp.enable_chaos = true).await;
+    let mut socket = connect(&api).await;
+    // A stats frame arrives shortly after connecting.
+    let stats = next_frame(&mut socket, true).await;
+    assert_eq!(stats["Data"]["Total"], 0);
+    assert!(stats["Data"]["Version"].as_str().unwrap().starts_with('v'));
+
+    let message = api.insert_with(
+        &simple("a@example.com", "b+tagged@example.com", "hello", "body"),
+        &["b+tagged@example.com"],
+    );
+    let new = next_frame(&mut socket, false).await;
+    assert_eq!(new["Type"], "new");
+    assert_eq!(new["Data"]["ID"], message.id());
+    assert_eq!(new["Data"]["Read"], false);
+    assert_eq!(new["Data"]["Tags"], json!(["tagged"]));
+    assert_eq!(new["Data"]["Cc"], json!([]));
+    assert!(new["Data"]["Created"].as_str().unwrap().contains('.'));
+    let stats = next_frame(&mut socket, true).await;
+    assert_eq!(
+        stats["Data"],
+        json!({"Total": 1, "Unread": 1, "Version": stats["Data"]["Version"]})
+    );
+
+    api.get_json(&format!("/api/v1/message/{}", message.id()))
+        .await;
+    let update = next_frame(&mut socket, false).await;
+    assert_eq!(
+        update,
+        json!({"Type": "update", "Data": {"ID": message.id(), "Read": true}})
+    );
+
+    let body = format!(r#"{{"IDs": ["{}"], "Tags": ["Blue"]}}"#, message.id());
+    api.send_json(Method::PUT, "/api/v1/tags", &body).await;
+    let update = next_frame(&mut socket, false).await;
+    assert_eq!(
+        update,
+        json!({"Type": "update", "Data": {"ID": message.id(), "Tags": ["Blue"]}})
+    );
+
+    api.send_json(Method::PUT, "/api/v1/tags/Blue", r#"{"Name": "Green"}"#)
+        .await;
+    assert_eq!(
+        next_frame(&mut socket, false).await,
+        json!({"Type": "prune", "Data": null})
+    );
+
+    let body = format!(r#"{{"IDs": ["{}"]}}"#, message.id());
+    api.send_json(Method::DELETE, "/api/v1/messages", &body)
+        .await;
+    assert_eq!(
+        next_frame(&mut socket, false).await,
+        json!({"Type": "delete", "Data": {"ID": message.id()}})
+    );
+
+    api.insert(&simple("a@example.com", "b@example.com", "again", "x"));
+    assert_eq!(next_frame(&mut socket, false).await["Type"], "new");
+    api.call(Method::DELETE, "/api/v1/messages").await;
+    assert_eq!(
+        next_frame(&mut socket, false).await,
+        json!({"Type": "truncate", "Data": null})
+    );
+
+    // An SMTP client refused by chaos produces an `error` frame.
+    api.send_json(
+        Method::PUT,
+        "/api/v1/chaos",
+        r#"{"Sender": {"ErrorCode": 451, "Probability": 100}}"#,
+    )
+    .await;
+    let refused = smtp_mail_from(api.running.smtp_addr).await;
+    assert!(refused.starts_with("451"), "{refused}");
+    let error = next_frame(&mut socket, false).await;
+    assert_eq!(error["Type"], "error");
+    assert_eq!(error["Data"]["Type"], "smtpd");
+    assert_eq!(error["Data"]["Level"], "warning");
+    assert_eq!(error["Data"]["IP"], "127.0.0.1");
+    assert!(error["Data"]["Message"].as_str().unwrap().contains("451"));
+    api.shutdown().await;
+}
+
+/// Speaks just enough SMTP to get a reply to MAIL FROM.
+async fn smtp_mail_from(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut reply = async || -> String {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap_or_default();
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return line;
+            }
+        }
+    };
+    reply().await;
+    write.write_all(b"EHLO test\r\n").await.unwrap();
+    reply().await;
+    write
+        .write_all(b"MAIL FROM:<a@example.com>\r\n")
+        .await
+        .unwrap();
+    let answer = reply().await;
+    let _ = write.write_all(b"QUIT\r\n").await;
+    answer
+}
+
+#[tokio::test]
+async fn stats_are_debounced() {
+    let api = start().await;
+    let mut socket = connect(&api).await;
+    next_frame(&mut socket, true).await;
+    for i in 0..50 {
+        api.insert(&simple(
+            "a@example.com",
+            "b@example.com",
+            &format!("m{i}"),
+            "x",
+        ));
+    }
+    let mut news = 0;
+    let mut stats = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while news < 50 || stats.is_empty() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(remaining, socket.next()).await
+        else {
+            break;
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        match frame["Type"].as_str().unwrap() {
+            "new" => news += 1,
+            "stats" => stats.push(frame),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(news, 50);
+    assert!(
+        (1..=3).contains(&stats.len()),
+        "{} stats frames",
+        stats.len()
+    );
+    assert_eq!(stats.last().unwrap()["Data"]["Total"], 50);
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_slow_ingestion() {
+    let body = "x".repeat(16 * 1024);
+    let ingest = |api: &Api, count: usize| {
+        let started = Instant::now();
+        for i in 0..count {
+            api.insert(&simple(
+                "a@example.com",
+                "b@example.com",
+                &format!("m{i}"),
+                &body,
+            ));
+        }
+        started.elapsed()
+    };
+    let api = start_with(|c| c.http.ws_buffer = 16).await;
+    let baseline = ingest(&api, 300);
+    api.call(Method::DELETE, "/api/v1/messages").await;
+
+    let _stalled = connect(&api).await; // never read from
+    let mut reader = connect(&api).await;
+    next_frame(&mut reader, true).await;
+    let with_clients = ingest(&api, 300);
+    assert!(
+        with_clients < baseline * 2 + Duration::from_secs(1),
+        "ingestion took {with_clients:?} with a stalled client, {baseline:?} without"
+    );
+    // The reading client still gets a coherent feed (new frames, or a prune
+    // telling it to refetch after falling behind), ending with the totals.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last_total = 0;
+    while Instant::now() < deadline && last_total != 300 {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, reader.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let frame: Value = serde_json::from_str(&text).unwrap();
+                if frame["Type"] == "stats" {
+                    last_total = frame["Data"]["Total"].as_u64().unwrap();
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    assert_eq!(
+        last_total, 300,
+        "the reader's last stats frame has the total"
+    );
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn handshake_checks_origin() {
+    let api = start().await;
+    let addr = api.running.http_addr;
+    let request = |origin: &str| {
+        let mut request = format!("ws://{addr}/api/events")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        request
+    };
+    let same = tokio_tungstenite::connect_async(request(&format!("http://{addr}"))).await;
+    assert!(same.is_ok(), "same origin is accepted");
+    let foreign = tokio_tungstenite::connect_async(request("http://evil.example")).await;
+    match foreign {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!(
+            "foreign origin must be refused, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+    api.shutdown().await;
+
+    let api = start_with(|c| c.http.api_cors = Some("evil.example".into())).await;
+    let addr = api.running.http_addr;
+    let mut request = format!("ws://{addr}/api/events")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_ok(),
+        "allowed by --api-cors"
+    );
+    api.shutdown().await;
+}
