@@ -31,6 +31,7 @@ const view = new MessageView($("#message-pane"), {
   onTab: (tab) => navigate({ ...route, tab }, { replace: true }),
   onStep: (delta) => step(delta),
   onTag: (tag) => search(`tag:"${tag}"`),
+  receivedAt: (id) => mailbox.get(id)?.Created,
 });
 
 const notifier = new Notifier($("#notify-toggle"), { onOpen: (id) => open(id) });
@@ -155,7 +156,9 @@ $("#brand-link").addEventListener("click", (event) => {
 
 function renderChrome() {
   const count = $("#search-count");
-  if (mailbox.query) {
+  if (mailbox.checked.size) {
+    count.textContent = `${formatCount(mailbox.checked.size)} selected`;
+  } else if (mailbox.query) {
     count.textContent = mailbox.loading && !mailbox.rows.length ? "Searching…" : plural(mailbox.matched, "match", "matches");
   } else {
     count.textContent = mailbox.loadedOnce || mailbox.rows.length

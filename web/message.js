@@ -4,7 +4,7 @@
 
 import { h, icon, note } from "./dom.js";
 import { api, urls } from "./api.js";
-import { addressList, exactTime, formatAddress, formatSize } from "./format.js";
+import { addressList, exactTime, formatAddress, formatSize, relativeTime } from "./format.js";
 import { renderPreview } from "./tab-preview.js";
 import { renderText } from "./tab-text.js";
 import { renderSource } from "./tab-source.js";
@@ -116,6 +116,9 @@ export class MessageView {
   }
 
   #build(m) {
+    // The list summary knows when mailcatch received it; the Date header
+    // says when the sender claims it was written.
+    const received = this.actions.receivedAt?.(m.ID);
     const recipients = [
       ["To", m.To],
       ["Cc", m.Cc],
@@ -141,6 +144,8 @@ export class MessageView {
         recipients.map(([label, list]) => h("div", {}, h("dt", {}, label), h("dd", {}, addressList(list)))),
         h("div", {}, h("dt", {}, "Date"), h("dd", {},
           h("time", { datetime: m.Date }, exactTime(m.Date)),
+          received && h("span", { class: "muted" }, " · received ",
+            h("time", { datetime: received, title: exactTime(received) }, relativeTime(received))),
           h("span", { class: "muted" }, ` · ${formatSize(m.Size)}`))),
       ),
       m.Tags?.length > 0 && h("div", { class: "message-tags" }, m.Tags.map((tag) =>

@@ -9,9 +9,9 @@ import { urls } from "./api.js";
 
 const SANDBOX = "allow-popups allow-popups-to-escape-sandbox";
 const WIDTHS = [
-  { name: "phone", label: "Phone (375 px)", width: "375px" },
-  { name: "tablet", label: "Tablet (768 px)", width: "768px" },
-  { name: "desktop", label: "Desktop (full width)", width: "100%" },
+  { name: "phone", label: "Phone (375 px)", width: "375px", icon: "phone" },
+  { name: "tablet", label: "Tablet (768 px)", width: "768px", icon: "tablet" },
+  { name: "desktop", label: "Desktop (full width)", width: "100%", icon: "monitor" },
 ];
 let chosenWidth = "desktop"; // kept across messages, like a reader would expect
 
@@ -24,7 +24,7 @@ export function renderPreview({ message }) {
     src: urls.htmlView(message.ID),
   });
   const stage = h("div", { class: "preview-stage" }, h("div", { class: "preview-device" }, frame));
-  const buttons = WIDTHS.map(({ name, label }) =>
+  const buttons = WIDTHS.map(({ name, label, icon: iconName }) =>
     h("button", {
       type: "button",
       class: "seg-button",
@@ -32,7 +32,7 @@ export function renderPreview({ message }) {
       title: label,
       dataset: { width: name },
       onclick: () => apply(name),
-    }, icon(name)),
+    }, icon(iconName)),
   );
   function apply(name) {
     chosenWidth = name;
