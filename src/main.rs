@@ -6,7 +6,11 @@ async fn main() -> std::process::ExitCode {
     // Installed or symlinked as `sendmail`, the binary behaves as sendmail.
     let mut args = std::env::args();
     let program = args.next().unwrap_or_default();
-    if program.rsplit('/').next().is_some_and(|name| name.contains("sendmail")) {
+    if program
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.contains("sendmail"))
+    {
         return mailcatch::sendmail::run(&args.collect::<Vec<_>>()).await;
     }
     let cli = Cli::parse();

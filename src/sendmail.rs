@@ -26,7 +26,9 @@ pub struct Options {
 pub fn parse_args(args: &[String]) -> Options {
     let mut options = Options {
         server: std::env::var("MP_SENDMAIL_SMTP_ADDR").unwrap_or_else(|_| "127.0.0.1:1025".into()),
-        from: std::env::var("MP_SENDMAIL_FROM").ok().filter(|f| !f.is_empty()),
+        from: std::env::var("MP_SENDMAIL_FROM")
+            .ok()
+            .filter(|f| !f.is_empty()),
         ..Options::default()
     };
     let mut args = args.iter();
@@ -40,10 +42,14 @@ pub fn parse_args(args: &[String]) -> Options {
                 args.next();
             }
             "--" => options.recipients.extend(args.by_ref().cloned()),
-            flag if flag.starts_with("-f") || flag.starts_with("-r") => options.from = Some(flag[2..].to_string()),
+            flag if flag.starts_with("-f") || flag.starts_with("-r") => {
+                options.from = Some(flag[2..].to_string())
+            }
             flag if flag.starts_with("-S") => options.server = flag[2..].to_string(),
             flag if flag.starts_with('-') => {}
-            recipient => options.recipients.extend(recipient.split(',').map(|r| r.trim().to_string())),
+            recipient => options
+                .recipients
+                .extend(recipient.split(',').map(|r| r.trim().to_string())),
         }
     }
     options
@@ -64,7 +70,12 @@ pub async fn run(args: &[String]) -> std::process::ExitCode {
         eprintln!("sendmail: no recipients (give them as arguments, or use -t)");
         return std::process::ExitCode::from(64);
     }
-    match tokio::time::timeout(Duration::from_secs(60), submit(&options.server, &from, &recipients, &message)).await {
+    match tokio::time::timeout(
+        Duration::from_secs(60),
+        submit(&options.server, &from, &recipients, &message),
+    )
+    .await
+    {
         Ok(Ok(())) => std::process::ExitCode::SUCCESS,
         Ok(Err(error)) => {
             eprintln!("sendmail: {error}");
@@ -100,7 +111,10 @@ fn envelope(options: &Options, message: &[u8]) -> (String, Vec<String>) {
     if options.recipients_from_headers
         && let Some(parsed) = &parsed
     {
-        for list in [parsed.to(), parsed.cc(), parsed.bcc()].into_iter().flatten() {
+        for list in [parsed.to(), parsed.cc(), parsed.bcc()]
+            .into_iter()
+            .flatten()
+        {
             recipients.extend(list.iter().filter_map(|a| a.address()).map(str::to_string));
         }
     }
@@ -116,17 +130,36 @@ fn envelope(options: &Options, message: &[u8]) -> (String, Vec<String>) {
                 .and_then(|a| a.address())
                 .map(str::to_string)
         })
-        .unwrap_or_else(|| format!("{}@localhost", std::env::var("USER").unwrap_or_else(|_| "nobody".into())));
+        .unwrap_or_else(|| {
+            format!(
+                "{}@localhost",
+                std::env::var("USER").unwrap_or_else(|_| "nobody".into())
+            )
+        });
     (from, recipients)
 }
 
-async fn submit(server: &str, from: &str, recipients: &[String], message: &[u8]) -> Result<(), String> {
-    let stream = TcpStream::connect(server).await.map_err(|e| format!("connecting to {server}: {e}"))?;
-    let mut smtp = Client { stream: BufReader::new(stream) };
+async fn submit(
+    server: &str,
+    from: &str,
+    recipients: &[String],
+    message: &[u8],
+) -> Result<(), String> {
+    let stream = TcpStream::connect(server)
+        .await
+        .map_err(|e| format!("connecting to {server}: {e}"))?;
+    let mut smtp = Client {
+        stream: BufReader::new(stream),
+    };
     smtp.expect(220).await?;
     smtp.command("EHLO localhost", 250).await?;
-    let utf8 = if from.is_ascii() && recipients.iter().all(|r| r.is_ascii()) { "" } else { " SMTPUTF8" };
-    smtp.command(&format!("MAIL FROM:<{from}> BODY=8BITMIME{utf8}"), 250).await?;
+    let utf8 = if from.is_ascii() && recipients.iter().all(|r| r.is_ascii()) {
+        ""
+    } else {
+        " SMTPUTF8"
+    };
+    smtp.command(&format!("MAIL FROM:<{from}> BODY=8BITMIME{utf8}"), 250)
+        .await?;
     for recipient in recipients {
         smtp.command(&format!("RCPT TO:<{recipient}>"), 250).await?;
     }
@@ -156,7 +189,11 @@ struct Client {
 
 impl Client {
     async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream.get_mut().write_all(bytes).await.map_err(|e| e.to_string())
+        self.stream
+            .get_mut()
+            .write_all(bytes)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn command(&mut self, line: &str, expected: u16) -> Result<(), String> {
@@ -168,7 +205,13 @@ impl Client {
     async fn expect(&mut self, expected: u16) -> Result<(), String> {
         loop {
             let mut line = String::new();
-            if self.stream.read_line(&mut line).await.map_err(|e| e.to_string())? == 0 {
+            if self
+                .stream
+                .read_line(&mut line)
+                .await
+                .map_err(|e| e.to_string())?
+                == 0
+            {
                 return Err("the server closed the connection".into());
             }
             if line.as_bytes().get(3) == Some(&b'-') {
@@ -192,12 +235,29 @@ mod tests {
 
     #[test]
     fn parses_the_flags_php_and_cron_pass() {
-        let o = parse_args(&args(&["-t", "-i", "-oi", "-fme@example.com", "-S", "127.0.0.1:2525", "a@x,b@y", "c@z"]));
+        let o = parse_args(&args(&[
+            "-t",
+            "-i",
+            "-oi",
+            "-fme@example.com",
+            "-S",
+            "127.0.0.1:2525",
+            "a@x,b@y",
+            "c@z",
+        ]));
         assert!(o.recipients_from_headers);
         assert_eq!(o.from.as_deref(), Some("me@example.com"));
         assert_eq!(o.server, "127.0.0.1:2525");
         assert_eq!(o.recipients, ["a@x", "b@y", "c@z"]);
-        let o = parse_args(&args(&["-f", "x@y", "-F", "Full Name", "-odi", "--", "-weird@x"]));
+        let o = parse_args(&args(&[
+            "-f",
+            "x@y",
+            "-F",
+            "Full Name",
+            "-odi",
+            "--",
+            "-weird@x",
+        ]));
         assert_eq!(o.from.as_deref(), Some("x@y"));
         assert_eq!(o.recipients, ["-weird@x"]);
     }

@@ -13,14 +13,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_mailcatch");
 
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the binary and waits until its SMTP port answers.
 async fn spawn(command: &mut Command, smtp_port: u16) -> Child {
-    let child = command.stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true).spawn().unwrap();
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", smtp_port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", smtp_port))
+            .await
+            .is_ok()
+        {
             return child;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -30,13 +42,31 @@ async fn spawn(command: &mut Command, smtp_port: u16) -> Child {
 
 #[test]
 fn help_explains_every_option() {
-    let output = std::process::Command::new(BIN).arg("--help").output().unwrap();
+    let output = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
     for flag in [
-        "--smtp ", "--listen", "--smtp-auth-accept-any", "--smtp-auth-file", "--smtp-tls-cert",
-        "--smtp-require-starttls", "--smtp-require-tls", "--smtps", "--max-message-size",
-        "--smtp-max-recipients", "--smtp-max-line", "--smtp-max-connections", "--smtp-idle-timeout",
-        "--smtp-max-errors", "--max ", "--max-store-size", "--verbose", "--quiet", "MP_SMTP_BIND_ADDR",
+        "--smtp ",
+        "--listen",
+        "--smtp-auth-accept-any",
+        "--smtp-auth-file",
+        "--smtp-tls-cert",
+        "--smtp-require-starttls",
+        "--smtp-require-tls",
+        "--smtps",
+        "--max-message-size",
+        "--smtp-max-recipients",
+        "--smtp-max-line",
+        "--smtp-max-connections",
+        "--smtp-idle-timeout",
+        "--smtp-max-errors",
+        "--max ",
+        "--max-store-size",
+        "--verbose",
+        "--quiet",
+        "MP_SMTP_BIND_ADDR",
         "MP_MAX_MESSAGES",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
@@ -46,7 +76,13 @@ fn help_explains_every_option() {
 #[test]
 fn bad_configuration_exits_with_a_clear_error() {
     let output = std::process::Command::new(BIN)
-        .args(["--smtp-require-starttls", "--smtp", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        .args([
+            "--smtp-require-starttls",
+            "--smtp",
+            "127.0.0.1:0",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -69,15 +105,34 @@ async fn mailpit_environment_variables_configure_the_server() {
     let mut client = RawClient::connect(format!("127.0.0.1:{smtp}").parse().unwrap()).await;
     client.send("EHLO env\r\n").await;
     let ehlo = client.reply().await;
-    assert!(ehlo.lines.iter().any(|l| l.starts_with("AUTH ")), "{:?}", ehlo.lines);
-    assert!(ehlo.lines.iter().any(|l| l == "SIZE 1048576"), "{:?}", ehlo.lines);
-    client.send("MAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\n").await;
+    assert!(
+        ehlo.lines.iter().any(|l| l.starts_with("AUTH ")),
+        "{:?}",
+        ehlo.lines
+    );
+    assert!(
+        ehlo.lines.iter().any(|l| l == "SIZE 1048576"),
+        "{:?}",
+        ehlo.lines
+    );
+    client
+        .send("MAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\n")
+        .await;
     assert_eq!(client.codes(3).await, [250, 250, 452]);
 
     // The readyz subcommand probes the HTTP side, as the Docker HEALTHCHECK does.
-    let ready = Command::new(BIN).env("MP_UI_BIND_ADDR", format!("127.0.0.1:{http}")).arg("readyz").status().await.unwrap();
+    let ready = Command::new(BIN)
+        .env("MP_UI_BIND_ADDR", format!("127.0.0.1:{http}"))
+        .arg("readyz")
+        .status()
+        .await
+        .unwrap();
     assert!(ready.success());
-    let not_ready = Command::new(BIN).args(["readyz", "--listen", &format!("127.0.0.1:{}", free_port())]).status().await.unwrap();
+    let not_ready = Command::new(BIN)
+        .args(["readyz", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .status()
+        .await
+        .unwrap();
     assert!(!not_ready.success());
     child.kill().await.unwrap();
 }
@@ -86,19 +141,38 @@ async fn mailpit_environment_variables_configure_the_server() {
 async fn sigterm_finishes_the_transaction_in_flight_and_exits_0() {
     let (smtp, http) = (free_port(), free_port());
     let mut child = spawn(
-        Command::new(BIN).args(["--smtp", &format!("127.0.0.1:{smtp}"), "--listen", &format!("127.0.0.1:{http}")]),
+        Command::new(BIN).args([
+            "--smtp",
+            &format!("127.0.0.1:{smtp}"),
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+        ]),
         smtp,
     )
     .await;
     let mut busy = RawClient::connect(format!("127.0.0.1:{smtp}").parse().unwrap()).await;
-    busy.send("EHLO x\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: late\r\n\r\n").await;
+    busy.send("EHLO x\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: late\r\n\r\n")
+        .await;
     assert_eq!(busy.codes(4).await, [250, 250, 250, 354]);
     let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     busy.send("body\r\n.\r\n").await;
-    assert_eq!(busy.reply().await.code, 250, "the transaction in flight completes");
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert_eq!(
+        busy.reply().await.code,
+        250,
+        "the transaction in flight completes"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(status.code(), Some(0));
 }
 
@@ -107,17 +181,38 @@ async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
     use tokio::io::AsyncWriteExt;
     let running = common::start().await;
     let mut child = Command::new(BIN)
-        .args(["sendmail", "-t", "-i", "-S", &running.smtp_addr.to_string(), "-fphp@example.com", "extra@example.com"])
+        .args([
+            "sendmail",
+            "-t",
+            "-i",
+            "-S",
+            &running.smtp_addr.to_string(),
+            "-fphp@example.com",
+            "extra@example.com",
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     let message = "To: Someone <someone@example.com>\nBcc: secret@example.com\nSubject: from PHP mail()\n\nline\n.leading dot\n";
-    child.stdin.take().unwrap().write_all(message.as_bytes()).await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .await
+        .unwrap();
     assert!(child.wait().await.unwrap().success());
     let stored = running.store().latest(None).expect("stored");
     assert_eq!(stored.summary.subject, "from PHP mail()");
     assert_eq!(stored.envelope.mail_from, "php@example.com");
-    assert_eq!(stored.envelope.rcpt_to, ["extra@example.com", "someone@example.com", "secret@example.com"]);
+    assert_eq!(
+        stored.envelope.rcpt_to,
+        [
+            "extra@example.com",
+            "someone@example.com",
+            "secret@example.com"
+        ]
+    );
     assert!(String::from_utf8_lossy(&stored.raw).ends_with("line\r\n.leading dot\r\n"));
     assert!(stored.warnings.is_empty(), "{:?}", stored.warnings);
     running.shutdown().await;

@@ -12,7 +12,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 type Mailer = AsyncSmtpTransport<Tokio1Executor>;
 
 fn plain_mailer(addr: std::net::SocketAddr) -> Mailer {
-    Mailer::builder_dangerous(addr.ip().to_string()).port(addr.port()).build()
+    Mailer::builder_dangerous(addr.ip().to_string())
+        .port(addr.port())
+        .build()
 }
 
 fn tls_parameters() -> TlsParameters {
@@ -40,9 +42,15 @@ fn queued_id(response: &lettre::transport::smtp::response::Response) -> String {
 #[tokio::test]
 async fn lettre_plain_message_lands_with_its_envelope() {
     let running = common::start().await;
-    let response = plain_mailer(running.smtp_addr).send(simple_message("plain")).await.unwrap();
+    let response = plain_mailer(running.smtp_addr)
+        .send(simple_message("plain"))
+        .await
+        .unwrap();
     let id = queued_id(&response);
-    let stored = running.store().get(&id).expect("the queued ID is the stored ID");
+    let stored = running
+        .store()
+        .get(&id)
+        .expect("the queued ID is the stored ID");
     assert_eq!(stored.summary.subject, "plain");
     assert_eq!(stored.envelope.mail_from, "sender@example.com");
     assert_eq!(stored.envelope.rcpt_to, ["receiver@example.com"]);
@@ -91,14 +99,26 @@ async fn lettre_auth_plain_and_login_record_the_user() {
         c.smtp.smtp_auth_allow_insecure = true;
     })
     .await;
-    for (mechanism, user, password) in [(Mechanism::Plain, "alice", "secret"), (Mechanism::Login, "bob", "hunter2")] {
+    for (mechanism, user, password) in [
+        (Mechanism::Plain, "alice", "secret"),
+        (Mechanism::Login, "bob", "hunter2"),
+    ] {
         let mailer = Mailer::builder_dangerous("127.0.0.1")
             .port(running.smtp_addr.port())
             .credentials(Credentials::new(user.into(), password.into()))
             .authentication(vec![mechanism])
             .build();
         let id = queued_id(&mailer.send(simple_message("authenticated")).await.unwrap());
-        assert_eq!(running.store().get(&id).unwrap().envelope.auth_user.as_deref(), Some(user));
+        assert_eq!(
+            running
+                .store()
+                .get(&id)
+                .unwrap()
+                .envelope
+                .auth_user
+                .as_deref(),
+            Some(user)
+        );
     }
     // Wrong password: refused, nothing stored.
     let mailer = Mailer::builder_dangerous("127.0.0.1")
@@ -133,7 +153,10 @@ async fn lettre_auth_over_starttls_with_accept_any() {
 async fn lettre_smtputf8_addresses_stay_intact() {
     let running = common::start().await;
     let message = Message::builder()
-        .from(Mailbox::new(Some("Jörg".into()), "jörg@exämple.de".parse().unwrap()))
+        .from(Mailbox::new(
+            Some("Jörg".into()),
+            "jörg@exämple.de".parse().unwrap(),
+        ))
         .to(Mailbox::new(None, "用户@例子.广告".parse().unwrap()))
         .subject("Grüße 🎉")
         .body(String::from("Ünïcödé body"))
@@ -150,7 +173,9 @@ async fn lettre_smtputf8_addresses_stay_intact() {
 #[tokio::test]
 async fn lettre_20_mb_attachment_arrives_intact() {
     let running = common::start().await;
-    let payload: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let payload: Vec<u8> = (0..20 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let message = Message::builder()
         .from("a@example.com".parse().unwrap())
         .to("b@example.com".parse().unwrap())
@@ -158,13 +183,18 @@ async fn lettre_20_mb_attachment_arrives_intact() {
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(String::from("see attached")))
-                .singlepart(Attachment::new("data.bin".into()).body(payload.clone(), ContentType::parse("application/octet-stream").unwrap())),
+                .singlepart(Attachment::new("data.bin".into()).body(
+                    payload.clone(),
+                    ContentType::parse("application/octet-stream").unwrap(),
+                )),
         )
         .unwrap();
     let id = queued_id(&plain_mailer(running.smtp_addr).send(message).await.unwrap());
     let stored = running.store().get(&id).unwrap();
     assert_eq!(stored.summary.attachments, 1);
-    let parsed = mail_parser::MessageParser::default().parse(&stored.raw[..]).unwrap();
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&stored.raw[..])
+        .unwrap();
     let attachment = parsed.attachment(0).unwrap();
     assert_eq!(attachment.contents(), &payload[..]);
     running.shutdown().await;
@@ -223,7 +253,12 @@ async fn python_smtplib_plain_and_starttls_with_auth() {
     assert_eq!(tls.envelope.auth_user.as_deref(), Some("pyuser"));
     assert_eq!(tls.envelope.helo, "python.client");
     assert!(tls.envelope.tls.is_some());
-    assert!(tls.summary.bcc.iter().any(|a| a.address == "hidden@example.com"));
+    assert!(
+        tls.summary
+            .bcc
+            .iter()
+            .any(|a| a.address == "hidden@example.com")
+    );
     assert_eq!(messages[1].summary.subject, "from smtplib plain");
     running.shutdown().await;
 }
@@ -238,13 +273,32 @@ async fn swaks_pipelining_and_auth() {
     let running = common::start_with(|c| c.smtp.smtp_auth_accept_any = true).await;
     let server = running.smtp_addr.to_string();
     let output = tokio::process::Command::new(swaks)
-        .args(["--server", &server, "--to", "swaks@example.com", "--from", "me@example.com"])
-        .args(["--pipeline", "--auth", "LOGIN", "--auth-user", "swaksuser", "--auth-password", "pw"])
+        .args([
+            "--server",
+            &server,
+            "--to",
+            "swaks@example.com",
+            "--from",
+            "me@example.com",
+        ])
+        .args([
+            "--pipeline",
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "swaksuser",
+            "--auth-password",
+            "pw",
+        ])
         .args(["--header", "Subject: via swaks", "--body", "swaks body"])
         .output()
         .await
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let stored = running.store().latest(None).expect("stored");
     assert_eq!(stored.summary.subject, "via swaks");
     assert_eq!(stored.envelope.auth_user.as_deref(), Some("swaksuser"));

@@ -16,7 +16,9 @@ async fn whole_pipelined_transactions_in_one_write() {
     let running = common::start().await;
     let mut client = RawClient::connect(running.smtp_addr).await;
     let one = "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: p\r\n\r\nx\r\n.\r\n";
-    client.send(format!("EHLO raw\r\n{one}{one}{one}{one}{one}QUIT\r\n")).await;
+    client
+        .send(format!("EHLO raw\r\n{one}{one}{one}{one}{one}QUIT\r\n"))
+        .await;
     let mut codes = client.codes(1 + 5 * 4 + 1).await;
     assert_eq!(codes.remove(0), 250);
     assert_eq!(codes.pop(), Some(221));
@@ -31,8 +33,19 @@ async fn ehlo_advertises_the_extensions() {
     let mut client = RawClient::connect(running.smtp_addr).await;
     client.send("EHLO raw\r\n").await;
     let reply = client.reply().await;
-    for extension in ["PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING"] {
-        assert!(reply.lines.iter().any(|l| l == extension), "{extension} missing: {:?}", reply.lines);
+    for extension in [
+        "PIPELINING",
+        "SIZE 52428800",
+        "8BITMIME",
+        "SMTPUTF8",
+        "ENHANCEDSTATUSCODES",
+        "CHUNKING",
+    ] {
+        assert!(
+            reply.lines.iter().any(|l| l == extension),
+            "{extension} missing: {:?}",
+            reply.lines
+        );
     }
     running.shutdown().await;
 }
@@ -47,13 +60,21 @@ async fn smuggling_sequences_never_end_a_message() {
                 "{ENVELOPE}DATA\r\nSubject: smuggle\r\n\r\nx{smuggle}MAIL FROM:<evil@x>\r\nRCPT TO:<victim@y>\r\nDATA\r\nSubject: evil\r\n\r\n.\r\n"
             ))
             .await;
-        assert_eq!(client.codes(5).await, [250, 250, 250, 354, 250], "{smuggle:?}");
+        assert_eq!(
+            client.codes(5).await,
+            [250, 250, 250, 354, 250],
+            "{smuggle:?}"
+        );
         assert_eq!(client.command("QUIT").await, 221);
     }
     let messages = running.store().snapshot();
     assert_eq!(messages.len(), 4);
     assert!(messages.iter().all(|m| m.summary.subject == "smuggle"));
-    assert!(messages.iter().all(|m| String::from_utf8_lossy(&m.raw).contains("MAIL FROM:<evil@x>")));
+    assert!(
+        messages
+            .iter()
+            .all(|m| String::from_utf8_lossy(&m.raw).contains("MAIL FROM:<evil@x>"))
+    );
     running.shutdown().await;
 }
 
@@ -75,7 +96,9 @@ async fn oversize_command_line_and_message_keep_the_session_in_sync() {
     // Still in sync: a normal message goes through.
     client.send("MAIL FROM:<a@x> SIZE=2000000\r\n").await;
     assert_eq!(client.reply().await.code, 552);
-    client.send("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: ok\r\n\r\nfine\r\n.\r\n").await;
+    client
+        .send("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: ok\r\n\r\nfine\r\n.\r\n")
+        .await;
     assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
     assert_eq!(running.store().len(), 1);
     running.shutdown().await;
@@ -90,8 +113,15 @@ async fn bdat_chunks_including_binary_and_a_rejected_chunk() {
     assert_eq!(client.codes(2).await, [250, 503]);
     let header = "Subject: chunked\r\n\r\n";
     let body = "binary\0\r\n.\r\nnot the end\r\n";
-    client.send(format!("MAIL FROM:<a@x> BODY=BINARYMIME\r\nRCPT TO:<b@y>\r\nBDAT {}\r\n{header}", header.len())).await;
-    client.send(format!("BDAT {} LAST\r\n{body}", body.len())).await;
+    client
+        .send(format!(
+            "MAIL FROM:<a@x> BODY=BINARYMIME\r\nRCPT TO:<b@y>\r\nBDAT {}\r\n{header}",
+            header.len()
+        ))
+        .await;
+    client
+        .send(format!("BDAT {} LAST\r\n{body}", body.len()))
+        .await;
     assert_eq!(client.codes(4).await, [250, 250, 250, 250]);
     let stored = running.store().latest(None).unwrap();
     assert_eq!(&stored.raw[..], format!("{header}{body}").as_bytes());
@@ -102,11 +132,15 @@ async fn bdat_chunks_including_binary_and_a_rejected_chunk() {
 async fn disconnects_mid_data_and_mid_bdat_store_nothing() {
     let running = common::start().await;
     let mut client = RawClient::connect(running.smtp_addr).await;
-    client.send(format!("{ENVELOPE}DATA\r\nSubject: half\r\n\r\npartial")).await;
+    client
+        .send(format!("{ENVELOPE}DATA\r\nSubject: half\r\n\r\npartial"))
+        .await;
     assert_eq!(client.codes(4).await, [250, 250, 250, 354]);
     drop(client);
     let mut client = RawClient::connect(running.smtp_addr).await;
-    client.send(format!("{ENVELOPE}BDAT 100 LAST\r\nonly some")).await;
+    client
+        .send(format!("{ENVELOPE}BDAT 100 LAST\r\nonly some"))
+        .await;
     assert_eq!(client.codes(3).await, [250, 250, 250]);
     drop(client);
     // The server is still fine, and nothing half-received was stored.
@@ -122,12 +156,17 @@ async fn starttls_discards_injected_plaintext() {
     let mut client = RawClient::connect(running.smtp_addr).await;
     assert_eq!(client.command("EHLO raw").await, 250);
     // The injected commands arrive in the same packet as STARTTLS.
-    client.send("STARTTLS\r\nMAIL FROM:<injected@evil>\r\nRCPT TO:<x@y>\r\n").await;
+    client
+        .send("STARTTLS\r\nMAIL FROM:<injected@evil>\r\nRCPT TO:<x@y>\r\n")
+        .await;
     assert_eq!(client.reply().await.code, 220);
     let tls = common::tls::connect(client.into_inner()).await;
     let mut tls = BufReader::new(tls);
     // Were the injected commands processed, these would be out of order.
-    tls.get_mut().write_all(b"MAIL FROM:<a@x>\r\n").await.unwrap();
+    tls.get_mut()
+        .write_all(b"MAIL FROM:<a@x>\r\n")
+        .await
+        .unwrap();
     let mut line = String::new();
     tls.read_line(&mut line).await.unwrap();
     assert!(line.starts_with("503"), "session was not reset: {line}");
@@ -169,7 +208,9 @@ async fn recipient_limit_and_error_budget() {
     })
     .await;
     let mut client = RawClient::connect(running.smtp_addr).await;
-    client.send("EHLO raw\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n").await;
+    client
+        .send("EHLO raw\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n")
+        .await;
     assert_eq!(client.codes(5).await, [250, 250, 250, 250, 452]);
     client.send("BAD1\r\nBAD2\r\nBAD3\r\n").await;
     assert_eq!(client.codes(4).await, [500, 500, 500, 421]);
@@ -218,7 +259,8 @@ async fn shutdown_tells_idle_sessions_421_and_lets_transactions_finish() {
     let running = common::start().await;
     let mut idle = RawClient::connect(running.smtp_addr).await;
     let mut busy = RawClient::connect(running.smtp_addr).await;
-    busy.send(format!("{ENVELOPE}DATA\r\nSubject: in flight\r\n\r\n")).await;
+    busy.send(format!("{ENVELOPE}DATA\r\nSubject: in flight\r\n\r\n"))
+        .await;
     assert_eq!(busy.codes(4).await, [250, 250, 250, 354]);
     let store = running.store().clone();
     let smtp_addr = running.smtp_addr;
@@ -227,7 +269,13 @@ async fn shutdown_tells_idle_sessions_421_and_lets_transactions_finish() {
     busy.send("still arriving\r\n.\r\n").await;
     assert_eq!(busy.reply().await.code, 250);
     assert_eq!(busy.reply().await.code, 421);
-    tokio::time::timeout(Duration::from_secs(5), stopping).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(store.len(), 1);
-    assert!(tokio::net::TcpStream::connect(smtp_addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(smtp_addr).await.is_err(),
+        "listener closed"
+    );
 }

@@ -14,8 +14,12 @@ const MAX_MESSAGE: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the configuration, the second the piece size.
-    let Some((&flags, rest)) = data.split_first() else { return };
-    let Some((&piece, input)) = rest.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&piece, input)) = rest.split_first() else {
+        return;
+    };
     let config = SessionConfig {
         max_message_bytes: MAX_MESSAGE,
         max_line: 512,
@@ -31,19 +35,28 @@ fuzz_target!(|data: &[u8]| {
         auth_allow_insecure: flags & 16 != 0,
         ..SessionConfig::default()
     };
-    let mut session = Session::new(Arc::new(config), Peer { nonce: "1.2".into(), ..Peer::default() });
+    let mut session = Session::new(
+        Arc::new(config),
+        Peer {
+            nonce: "1.2".into(),
+            ..Peer::default()
+        },
+    );
     let mut pieces = input.chunks(usize::from(piece).max(1));
     let mut delivered = 0usize;
     // Every step either consumes input or produces output, so this bound is generous.
     for _ in 0..(input.len() + 16) * 8 {
-        match session.next() {
+        match session.next_step() {
             Step::Reply(reply) => assert!((200..600).contains(&reply.code)),
             Step::Deliver(incoming) => {
                 assert!(incoming.raw.len() <= MAX_MESSAGE);
                 delivered += 1;
                 session.delivered(&format!("ID{delivered}"));
             }
-            Step::StartTls => session.tls_established(TlsInfo { version: "TLSv1.3".into(), cipher: "FUZZ".into() }),
+            Step::StartTls => session.tls_established(TlsInfo {
+                version: "TLSv1.3".into(),
+                cipher: "FUZZ".into(),
+            }),
             Step::Close => return,
             Step::NeedInput => match pieces.next() {
                 Some(bytes) => session.receive(bytes),

@@ -6,9 +6,20 @@ use libfuzzer_sys::fuzz_target;
 use mailcatch::store::{Envelope, Incoming, Query, Store, StoreLimits};
 
 fuzz_target!(|data: &[u8]| {
-    let envelope = Envelope { mail_from: "a@b".into(), rcpt_to: vec!["c@d".into()], ..Envelope::default() };
-    let store = Store::new(StoreLimits { max_messages: 2, max_bytes: 1 << 20 });
-    let message = store.insert(Incoming { raw: data.to_vec().into(), envelope, ..Incoming::default() });
+    let envelope = Envelope {
+        mail_from: "a@b".into(),
+        rcpt_to: vec!["c@d".into()],
+        ..Envelope::default()
+    };
+    let store = Store::new(StoreLimits {
+        max_messages: 2,
+        max_bytes: 1 << 20,
+    });
+    let message = store.insert(Incoming {
+        raw: data.to_vec().into(),
+        envelope,
+        ..Incoming::default()
+    });
     let query_text = String::from_utf8_lossy(&data[..data.len().min(64)]);
     let query = Query::parse(&query_text, Some("Europe/Berlin"));
     let _ = query.matches(&message);

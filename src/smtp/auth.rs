@@ -30,16 +30,18 @@ impl AuthMode {
         match self {
             AuthMode::Off => false,
             AuthMode::AcceptAny => true,
-            AuthMode::Credentials(list) => list
-                .iter()
-                .filter(|(u, _)| u == user)
-                .any(|(_, password)| hmac_md5_hex(password, challenge).eq_ignore_ascii_case(digest)),
+            AuthMode::Credentials(list) => {
+                list.iter().filter(|(u, _)| u == user).any(|(_, password)| {
+                    hmac_md5_hex(password, challenge).eq_ignore_ascii_case(digest)
+                })
+            }
         }
     }
 }
 
 fn hmac_md5_hex(key: &str, message: &str) -> String {
-    let mut mac = Hmac::<md5::Md5>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<md5::Md5>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(message.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
@@ -51,7 +53,9 @@ pub const MECHANISMS: &str = "PLAIN LOGIN CRAM-MD5";
 pub enum AuthStep {
     /// Send `334 <base64 challenge>` and feed the next line.
     Challenge(String),
-    Success { user: String },
+    Success {
+        user: String,
+    },
     Failure,
     /// Malformed input (bad base64, wrong field count) or `*` cancel.
     Malformed(&'static str),
@@ -87,12 +91,18 @@ impl Exchange {
                     let step = exchange.advance(user, mode);
                     Ok((Some(exchange), step))
                 }
-                None => Ok((Some(Exchange::LoginUser), AuthStep::Challenge(BASE64.encode("Username:")))),
+                None => Ok((
+                    Some(Exchange::LoginUser),
+                    AuthStep::Challenge(BASE64.encode("Username:")),
+                )),
             },
             "CRAM-MD5" if initial.is_none() => {
                 let challenge = format!("<{nonce}@{hostname}>");
                 let encoded = BASE64.encode(&challenge);
-                Ok((Some(Exchange::CramMd5 { challenge }), AuthStep::Challenge(encoded)))
+                Ok((
+                    Some(Exchange::CramMd5 { challenge }),
+                    AuthStep::Challenge(encoded),
+                ))
             }
             "CRAM-MD5" => Err("CRAM-MD5 takes no initial response"),
             _ => Err("Unsupported authentication mechanism"),
@@ -119,7 +129,9 @@ impl Exchange {
             Exchange::CramMd5 { challenge } => match decode(line) {
                 Ok(response) => match response.rsplit_once(' ') {
                     Some((user, digest)) if mode.check_cram_md5(user, &challenge, digest) => {
-                        AuthStep::Success { user: user.to_string() }
+                        AuthStep::Success {
+                            user: user.to_string(),
+                        }
                     }
                     Some(_) => AuthStep::Failure,
                     None => AuthStep::Malformed("CRAM-MD5 response must be 'user digest'"),
@@ -140,7 +152,9 @@ impl Exchange {
             return AuthStep::Malformed("PLAIN response must be authzid NUL user NUL password");
         };
         if mode.check(user, password) {
-            AuthStep::Success { user: user.to_string() }
+            AuthStep::Success {
+                user: user.to_string(),
+            }
         } else {
             AuthStep::Failure
         }
@@ -153,7 +167,9 @@ fn decode(line: &str) -> Result<String, AuthStep> {
         return Err(AuthStep::Malformed("Authentication cancelled"));
     }
     // An empty response is valid base64 for an empty string (`=`).
-    let bytes = if line == "=" { Vec::new() } else {
+    let bytes = if line == "=" {
+        Vec::new()
+    } else {
         BASE64
             .decode(line)
             .map_err(|_| AuthStep::Malformed("Invalid base64 data"))?
@@ -174,7 +190,12 @@ mod tests {
         let good = BASE64.encode("\0alice\0secret");
         let bad = BASE64.encode("\0alice\0wrong");
         let (_, step) = Exchange::start("PLAIN", Some(&good), &creds(), "n", "h").unwrap();
-        assert_eq!(step, AuthStep::Success { user: "alice".into() });
+        assert_eq!(
+            step,
+            AuthStep::Success {
+                user: "alice".into()
+            }
+        );
         let (_, step) = Exchange::start("PLAIN", Some(&bad), &creds(), "n", "h").unwrap();
         assert_eq!(step, AuthStep::Failure);
     }
@@ -184,10 +205,15 @@ mod tests {
         let (exchange, step) = Exchange::start("LOGIN", None, &creds(), "n", "h").unwrap();
         assert_eq!(step, AuthStep::Challenge(BASE64.encode("Username:")));
         let mut exchange = exchange.unwrap();
-        assert!(matches!(exchange.advance(&BASE64.encode("alice"), &creds()), AuthStep::Challenge(_)));
+        assert!(matches!(
+            exchange.advance(&BASE64.encode("alice"), &creds()),
+            AuthStep::Challenge(_)
+        ));
         assert_eq!(
             exchange.advance(&BASE64.encode("secret"), &creds()),
-            AuthStep::Success { user: "alice".into() }
+            AuthStep::Success {
+                user: "alice".into()
+            }
         );
     }
 
@@ -202,13 +228,21 @@ mod tests {
         assert_eq!(challenge, "<123.456@mailcatch>");
         let response = BASE64.encode(format!("alice {}", hmac_md5_hex("secret", &challenge)));
         let mut exchange = exchange.unwrap();
-        assert_eq!(exchange.advance(&response, &creds()), AuthStep::Success { user: "alice".into() });
+        assert_eq!(
+            exchange.advance(&response, &creds()),
+            AuthStep::Success {
+                user: "alice".into()
+            }
+        );
     }
 
     #[test]
     fn cancel_and_garbage() {
         let (exchange, _) = Exchange::start("PLAIN", None, &creds(), "n", "h").unwrap();
-        assert!(matches!(exchange.unwrap().advance("*", &creds()), AuthStep::Malformed(_)));
+        assert!(matches!(
+            exchange.unwrap().advance("*", &creds()),
+            AuthStep::Malformed(_)
+        ));
         let (_, step) = Exchange::start("PLAIN", Some("!!!"), &creds(), "n", "h").unwrap();
         assert!(matches!(step, AuthStep::Malformed(_)));
         assert!(Exchange::start("GSSAPI", None, &creds(), "n", "h").is_err());

@@ -11,10 +11,18 @@ use super::reply::Reply;
 pub enum Command {
     Helo(String),
     Ehlo(String),
-    Mail { from: String, params: MailParams },
-    Rcpt { to: String },
+    Mail {
+        from: String,
+        params: MailParams,
+    },
+    Rcpt {
+        to: String,
+    },
     Data,
-    Bdat { size: usize, last: bool },
+    Bdat {
+        size: usize,
+        last: bool,
+    },
     Rset,
     Noop,
     Quit,
@@ -22,7 +30,10 @@ pub enum Command {
     Expn,
     Help,
     StartTls,
-    Auth { mechanism: String, initial: Option<String> },
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 /// The body type declared with `BODY=` (RFC 6152, RFC 3030).
@@ -86,16 +97,17 @@ fn domain(args: &str) -> Result<String, Reply> {
 }
 
 fn parse_mail(args: &str) -> Result<Command, Reply> {
-    let rest = strip_keyword(args, "FROM:")
-        .ok_or_else(|| Reply::syntax("Syntax: MAIL FROM:<address>"))?;
-    let (from, params) = split_path(rest)
-        .ok_or_else(|| Reply::new(501, "5.1.7 Bad sender address syntax"))?;
+    let rest =
+        strip_keyword(args, "FROM:").ok_or_else(|| Reply::syntax("Syntax: MAIL FROM:<address>"))?;
+    let (from, params) =
+        split_path(rest).ok_or_else(|| Reply::new(501, "5.1.7 Bad sender address syntax"))?;
     let params = parse_mail_params(params)?;
     Ok(Command::Mail { from, params })
 }
 
 fn parse_rcpt(args: &str) -> Result<Command, Reply> {
-    let rest = strip_keyword(args, "TO:").ok_or_else(|| Reply::syntax("Syntax: RCPT TO:<address>"))?;
+    let rest =
+        strip_keyword(args, "TO:").ok_or_else(|| Reply::syntax("Syntax: RCPT TO:<address>"))?;
     match split_path(rest) {
         Some((to, _params)) if !to.is_empty() => Ok(Command::Rcpt { to }),
         _ => Err(Reply::new(501, "5.1.3 Bad recipient address syntax")),
@@ -122,7 +134,9 @@ fn split_path(rest: &str) -> Option<(String, &str)> {
     };
     // Drop an obsolete source route (`<@a,@b:user@c>`), keeping the mailbox.
     let address = match address.strip_prefix('@') {
-        Some(route) => route.split_once(':').map_or(address, |(_, mailbox)| mailbox),
+        Some(route) => route
+            .split_once(':')
+            .map_or(address, |(_, mailbox)| mailbox),
         None => address,
     };
     if has_control(address) || address.contains(' ') || address.len() > 1024 {
@@ -141,7 +155,9 @@ fn parse_mail_params(text: &str) -> Result<MailParams, Reply> {
         let (key, value) = param.split_once('=').unwrap_or((param, ""));
         match key.to_ascii_uppercase().as_str() {
             "SIZE" => {
-                let size = value.parse().map_err(|_| Reply::syntax("Bad SIZE parameter"))?;
+                let size = value
+                    .parse()
+                    .map_err(|_| Reply::syntax("Bad SIZE parameter"))?;
                 params.size = Some(size);
             }
             "BODY" => {
@@ -155,7 +171,12 @@ fn parse_mail_params(text: &str) -> Result<MailParams, Reply> {
             "SMTPUTF8" if value.is_empty() => params.smtputf8 = true,
             // AUTH= (RFC 4954) is accepted and recorded; it means nothing to a catcher.
             "AUTH" => {}
-            _ => return Err(Reply::new(555, format!("5.5.4 Unsupported parameter {key}"))),
+            _ => {
+                return Err(Reply::new(
+                    555,
+                    format!("5.5.4 Unsupported parameter {key}"),
+                ));
+            }
         }
         if has_control(param) {
             return Err(Reply::syntax("Invalid parameter"));
@@ -206,7 +227,10 @@ mod tests {
     #[test]
     fn parses_the_forms_clients_send() {
         let cases: &[(&str, Command)] = &[
-            ("EHLO client.example", Command::Ehlo("client.example".into())),
+            (
+                "EHLO client.example",
+                Command::Ehlo("client.example".into()),
+            ),
             ("helo x", Command::Helo("x".into())),
             ("MAIL FROM:<a@b>", mail("a@b")),
             ("mail from: <a@b>", mail("a@b")),
@@ -214,10 +238,33 @@ mod tests {
             ("MAIL FROM:a@b", mail("a@b")),
             ("MAIL FROM:<@route,@x:a@b>", mail("a@b")),
             ("RCPT TO:<c@d>", Command::Rcpt { to: "c@d".into() }),
-            ("RCPT TO:<Postmaster>", Command::Rcpt { to: "Postmaster".into() }),
-            ("BDAT 10 LAST", Command::Bdat { size: 10, last: true }),
-            ("BDAT 0", Command::Bdat { size: 0, last: false }),
-            ("AUTH plain dGVzdA==", Command::Auth { mechanism: "PLAIN".into(), initial: Some("dGVzdA==".into()) }),
+            (
+                "RCPT TO:<Postmaster>",
+                Command::Rcpt {
+                    to: "Postmaster".into(),
+                },
+            ),
+            (
+                "BDAT 10 LAST",
+                Command::Bdat {
+                    size: 10,
+                    last: true,
+                },
+            ),
+            (
+                "BDAT 0",
+                Command::Bdat {
+                    size: 0,
+                    last: false,
+                },
+            ),
+            (
+                "AUTH plain dGVzdA==",
+                Command::Auth {
+                    mechanism: "PLAIN".into(),
+                    initial: Some("dGVzdA==".into()),
+                },
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(&Command::parse(line).unwrap(), expected, "{line}");

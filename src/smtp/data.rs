@@ -31,7 +31,9 @@ impl ContentFlags {
             warnings.push("bare CR (not followed by LF) in message content".to_string());
         }
         if self.long_line {
-            warnings.push(format!("line longer than {MAX_LINE_OCTETS} octets (RFC 5322 §2.1.1)"));
+            warnings.push(format!(
+                "line longer than {MAX_LINE_OCTETS} octets (RFC 5322 §2.1.1)"
+            ));
         }
         if self.eight_bit && !eight_bit_declared {
             warnings.push("8-bit data without BODY=8BITMIME or SMTPUTF8".to_string());
@@ -116,7 +118,10 @@ impl DotReader {
             let rest = &input[pos..];
             if self.at_line_start && rest[0] == b'.' {
                 if rest.starts_with(b".\r\n") {
-                    return Consumed { bytes: pos + 3, finished: true };
+                    return Consumed {
+                        bytes: pos + 3,
+                        finished: true,
+                    };
                 }
                 if rest == b"." || rest == b".\r" {
                     break; // Could still become the terminator.
@@ -134,7 +139,11 @@ impl DotReader {
                 }
                 None => {
                     // Hold back a trailing CR: it may be half of a CRLF.
-                    let end = if rest.ends_with(b"\r") { rest.len() - 1 } else { rest.len() };
+                    let end = if rest.ends_with(b"\r") {
+                        rest.len() - 1
+                    } else {
+                        rest.len()
+                    };
                     if end == 0 {
                         break;
                     }
@@ -143,7 +152,10 @@ impl DotReader {
                 }
             }
         }
-        Consumed { bytes: pos, finished: false }
+        Consumed {
+            bytes: pos,
+            finished: false,
+        }
     }
 
     /// A piece ending in LF: a proper CRLF line end, or a bare LF.
@@ -237,7 +249,10 @@ mod tests {
             input.extend_from_slice(b"MAIL FROM:<evil@x>\r\n.\r\n");
             let (end, reader) = read_all(&input, 3);
             assert_eq!(end, Some(input.len()), "{smuggle:?}");
-            assert!(reader.body.bytes.windows(4).any(|w| w == b"MAIL"), "{smuggle:?}");
+            assert!(
+                reader.body.bytes.windows(4).any(|w| w == b"MAIL"),
+                "{smuggle:?}"
+            );
         }
     }
 
@@ -257,7 +272,13 @@ mod tests {
         let mut reader = DotReader::new(10);
         let input = b"0123456789abcdef\r\nmore\r\n.\r\n";
         let consumed = reader.consume(input);
-        assert_eq!(consumed, Consumed { bytes: input.len(), finished: true });
+        assert_eq!(
+            consumed,
+            Consumed {
+                bytes: input.len(),
+                finished: true
+            }
+        );
         assert!(reader.body.overflowed);
         assert!(reader.body.bytes.is_empty());
     }

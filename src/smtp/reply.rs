@@ -50,7 +50,11 @@ impl Reply {
 
     /// The first line as it goes on the wire, without CRLF (for logs and events).
     pub fn summary(&self) -> String {
-        format!("{} {}", self.code, self.lines.first().map_or("", String::as_str))
+        format!(
+            "{} {}",
+            self.code,
+            self.lines.first().map_or("", String::as_str)
+        )
     }
 
     // The replies the session uses more than once.
@@ -76,7 +80,10 @@ impl Reply {
     }
 
     pub fn too_big(max: usize) -> Reply {
-        Reply::new(552, format!("5.3.4 Message size exceeds fixed maximum message size ({max} bytes)"))
+        Reply::new(
+            552,
+            format!("5.3.4 Message size exceeds fixed maximum message size ({max} bytes)"),
+        )
     }
 
     pub fn starttls_first() -> Reply {

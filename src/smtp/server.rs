@@ -53,7 +53,8 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
     let tls = tls_acceptor(config)?;
     check_tls_options(config, tls.is_some())?;
     let auth = auth_mode(config)?;
-    if matches!(auth, AuthMode::Credentials(_)) && tls.is_none() && !config.smtp_auth_allow_insecure {
+    if matches!(auth, AuthMode::Credentials(_)) && tls.is_none() && !config.smtp_auth_allow_insecure
+    {
         return Err(StartError::Config(
             "SMTP authentication with credentials requires TLS (--smtp-tls-cert or --smtp-tls-self-signed) or --smtp-auth-allow-insecure".into(),
         ));
@@ -117,8 +118,12 @@ fn check_tls_options(config: &SmtpConfig, have_tls: bool) -> Result<(), StartErr
     if config.smtp_require_tls && config.smtp_require_starttls {
         return fail("--smtp-require-tls and --smtp-require-starttls cannot be combined");
     }
-    if !have_tls && (config.smtp_require_tls || config.smtp_require_starttls || config.smtps_bind.is_some()) {
-        return fail("TLS options need a certificate: --smtp-tls-cert and --smtp-tls-key, or --smtp-tls-self-signed");
+    if !have_tls
+        && (config.smtp_require_tls || config.smtp_require_starttls || config.smtps_bind.is_some())
+    {
+        return fail(
+            "TLS options need a certificate: --smtp-tls-cert and --smtp-tls-key, or --smtp-tls-self-signed",
+        );
     }
     Ok(())
 }
@@ -153,7 +158,9 @@ async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
 }
 
 fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartError> {
-    listener.local_addr().map_err(|source| StartError::Bind { addr, source })
+    listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })
 }
 
 impl SmtpServer {
@@ -185,13 +192,18 @@ impl SmtpServer {
             }
         }
         let drained = async { while tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(self.shared.grace, drained).await.is_err() {
+        if tokio::time::timeout(self.shared.grace, drained)
+            .await
+            .is_err()
+        {
             tracing::warn!("shutdown grace period over; closing remaining SMTP sessions");
         }
     }
 }
 
-async fn accept_optional(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+async fn accept_optional(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(TcpStream, SocketAddr)> {
     match listener {
         Some(listener) => listener.accept().await,
         None => std::future::pending().await,
@@ -204,10 +216,19 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, store: Arc<Store>) {
     let mut out = Vec::new();
     reply.write_to(&mut out);
     let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
-    store.publish(Event::SmtpError { ip: peer.ip().to_string(), message: reply.summary() });
+    store.publish(Event::SmtpError {
+        ip: peer.ip().to_string(),
+        message: reply.summary(),
+    });
 }
 
-async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, implicit_tls: bool, shutdown: Shutdown) {
+async fn connection(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shutdown: Shutdown,
+) {
     let _ = stream.set_nodelay(true);
     let (stream, tls) = if implicit_tls {
         let Some(acceptor) = &shared.tls else { return };
@@ -226,8 +247,22 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, im
         (Conn::Plain(stream), None)
     };
     tracing::debug!(%peer, "SMTP connection");
-    let session = Session::new(shared.session.clone(), Peer { addr: Some(peer), tls, nonce: nonce() });
-    let mut driver = Driver { shared, session, conn: stream, peer, out: Vec::new(), shutdown };
+    let session = Session::new(
+        shared.session.clone(),
+        Peer {
+            addr: Some(peer),
+            tls,
+            nonce: nonce(),
+        },
+    );
+    let mut driver = Driver {
+        shared,
+        session,
+        conn: stream,
+        peer,
+        out: Vec::new(),
+        shutdown,
+    };
     if let Err(error) = driver.run().await {
         tracing::debug!(%peer, %error, "SMTP connection ended with an error");
     }
@@ -247,7 +282,7 @@ impl Driver {
     async fn run(&mut self) -> std::io::Result<()> {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
-            match self.session.next() {
+            match self.session.next_step() {
                 Step::Reply(reply) => self.queue(reply),
                 Step::Deliver(incoming) => {
                     match store_message(&self.shared.store, *incoming).await {
@@ -304,7 +339,11 @@ impl Driver {
 
     fn queue(&mut self, reply: Reply) {
         if reply.is_error() {
-            self.shared.store.counters.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.shared
+                .store
+                .counters
+                .rejected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.shared.store.publish(Event::SmtpError {
                 ip: self.peer.ip().to_string(),
                 message: reply.summary(),
@@ -323,7 +362,12 @@ impl Driver {
         };
         match tokio::time::timeout(self.shared.idle_timeout, write).await {
             Ok(result) => result?,
-            Err(_) => return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "write timed out",
+                ));
+            }
         }
         self.out.clear();
         Ok(())
@@ -339,7 +383,9 @@ impl Driver {
         };
         let tls = tokio::time::timeout(self.shared.idle_timeout, acceptor.accept(stream))
             .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out")
+            })??;
         self.session.tls_established(tls_info(&tls));
         self.conn = Conn::Tls(Box::new(tls));
         Ok(())
@@ -365,7 +411,9 @@ async fn store_message(store: &Arc<Store>, incoming: Incoming) -> Option<String>
         return Some(insert(store, incoming));
     }
     let store = store.clone();
-    tokio::task::spawn_blocking(move || insert(&store, incoming)).await.ok()
+    tokio::task::spawn_blocking(move || insert(&store, incoming))
+        .await
+        .ok()
 }
 
 fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {
@@ -385,7 +433,11 @@ fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {
 fn nonce() -> String {
     let mut bytes = [0u8; 8];
     let _ = getrandom::fill(&mut bytes);
-    format!("{}.{}", u64::from_le_bytes(bytes), jiff::Timestamp::now().as_second())
+    format!(
+        "{}.{}",
+        u64::from_le_bytes(bytes),
+        jiff::Timestamp::now().as_second()
+    )
 }
 
 /// A client connection, plain or TLS; STARTTLS turns one into the other.
@@ -396,7 +448,11 @@ enum Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s).poll_read(cx, buf),
@@ -406,7 +462,11 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s).poll_write(cx, buf),

@@ -1,6 +1,6 @@
 //! The SMTP session: a sans-IO state machine.
 //!
-//! Bytes go in through [`Session::receive`]; [`Session::next`] hands out what
+//! Bytes go in through [`Session::receive`]; [`Session::next_step`] hands out what
 //! to do: replies to write, messages to store, a TLS upgrade, closing. It has
 //! no sockets, no clock and no randomness (the CRAM-MD5 nonce comes in with
 //! the [`Peer`]), so it can be tested and fuzzed with plain byte strings.
@@ -92,7 +92,11 @@ enum Mode {
     SkipLine,
     Data(Box<DotReader>),
     /// Receiving a BDAT chunk; `error` is the reply for a chunk being discarded.
-    Chunk { reader: ChunkReader, last: bool, error: Option<Reply> },
+    Chunk {
+        reader: ChunkReader,
+        last: bool,
+        error: Option<Reply>,
+    },
     Auth(Exchange),
     Closed,
 }
@@ -145,9 +149,17 @@ impl Session {
             session.transcript.note(&format!("connection from {addr}"));
         }
         if let Some(tls) = session.peer.tls.clone() {
-            session.transcript.note(&format!("implicit TLS: {} {}", tls.version, tls.cipher));
+            session
+                .transcript
+                .note(&format!("implicit TLS: {} {}", tls.version, tls.cipher));
         }
-        let greeting = Reply::new(220, format!("{} ESMTP {} ready", session.config.hostname, session.config.banner));
+        let greeting = Reply::new(
+            220,
+            format!(
+                "{} ESMTP {} ready",
+                session.config.hostname, session.config.banner
+            ),
+        );
         session.reply(greeting);
         session
     }
@@ -162,7 +174,7 @@ impl Session {
     }
 
     /// The next thing to do. Call repeatedly until [`Step::NeedInput`].
-    pub fn next(&mut self) -> Step {
+    pub fn next_step(&mut self) -> Step {
         loop {
             if let Some(step) = self.out.pop_front() {
                 return step;
@@ -189,7 +201,8 @@ impl Session {
 
     /// Reports a completed TLS handshake; the session starts over (RFC 3207 §4.2).
     pub fn tls_established(&mut self, tls: TlsInfo) {
-        self.transcript.note(&format!("TLS established: {} {}", tls.version, tls.cipher));
+        self.transcript
+            .note(&format!("TLS established: {} {}", tls.version, tls.cipher));
         self.peer.tls = Some(tls);
     }
 
@@ -202,13 +215,19 @@ impl Session {
     /// The 421 for an idle-timeout, closing the session.
     pub fn timeout(&mut self) -> Reply {
         self.mode = Mode::Closed;
-        Reply::new(421, format!("4.4.2 {} Error: timeout exceeded", self.config.hostname))
+        Reply::new(
+            421,
+            format!("4.4.2 {} Error: timeout exceeded", self.config.hostname),
+        )
     }
 
     /// The 421 for a server shutdown, closing the session.
     pub fn shutting_down(&mut self) -> Reply {
         self.mode = Mode::Closed;
-        Reply::new(421, format!("4.3.2 {} Service shutting down", self.config.hostname))
+        Reply::new(
+            421,
+            format!("4.3.2 {} Service shutting down", self.config.hostname),
+        )
     }
 
     fn compact(&mut self) {
@@ -246,7 +265,11 @@ impl Session {
             Mode::Command => self.process_command_line(),
             Mode::SkipLine => self.skip_line(),
             Mode::Data(reader) => self.process_data(reader),
-            Mode::Chunk { reader, last, error } => self.process_chunk(reader, last, error),
+            Mode::Chunk {
+                reader,
+                last,
+                error,
+            } => self.process_chunk(reader, last, error),
             Mode::Auth(exchange) => self.process_auth_line(exchange),
             Mode::Closed => {
                 self.mode = Mode::Closed;
@@ -315,7 +338,11 @@ impl Session {
         if let Some(reply) = self.refusal(&command) {
             if let Command::Bdat { size, .. } = command {
                 // The chunk follows the command regardless: read and discard it.
-                self.mode = Mode::Chunk { reader: ChunkReader { remaining: size }, last: false, error: Some(reply) };
+                self.mode = Mode::Chunk {
+                    reader: ChunkReader { remaining: size },
+                    last: false,
+                    error: Some(reply),
+                };
                 return;
             }
             return self.reply(reply);
@@ -354,7 +381,11 @@ impl Session {
     fn refusal(&self, command: &Command) -> Option<Reply> {
         let needs_tls = matches!(
             command,
-            Command::Mail { .. } | Command::Rcpt { .. } | Command::Data | Command::Bdat { .. } | Command::Auth { .. }
+            Command::Mail { .. }
+                | Command::Rcpt { .. }
+                | Command::Data
+                | Command::Bdat { .. }
+                | Command::Auth { .. }
         );
         if needs_tls && self.config.require_starttls && self.peer.tls.is_none() {
             return Some(Reply::starttls_first());
@@ -412,7 +443,10 @@ impl Session {
         if matches!(self.config.auth, AuthMode::Credentials(_)) && self.auth_user.is_none() {
             return self.reply(Reply::auth_required());
         }
-        if params.size.is_some_and(|size| size > self.config.max_message_bytes) {
+        if params
+            .size
+            .is_some_and(|size| size > self.config.max_message_bytes)
+        {
             return self.reply(Reply::too_big(self.config.max_message_bytes));
         }
         if let Some(code) = self.config.chaos.roll(Stage::Sender) {
@@ -424,7 +458,12 @@ impl Session {
         }
         self.transcript.begin_transaction();
         self.transcript.client(&format!("MAIL FROM:<{from}>"));
-        self.transaction = Some(Transaction { from, params, warnings, ..Transaction::default() });
+        self.transaction = Some(Transaction {
+            from,
+            params,
+            warnings,
+            ..Transaction::default()
+        });
         self.reply(Reply::new(250, "2.1.0 Ok"));
     }
 
@@ -441,7 +480,9 @@ impl Session {
             return self.reply(Reply::new(code, "Chaos recipient error"));
         }
         if !to.is_ascii() && !transaction.params.smtputf8 {
-            transaction.warnings.push(format!("non-ASCII recipient {to} without SMTPUTF8"));
+            transaction
+                .warnings
+                .push(format!("non-ASCII recipient {to} without SMTPUTF8"));
         }
         transaction.rcpts.push(to);
         self.reply(Reply::new(250, "2.1.5 Ok"));
@@ -451,7 +492,9 @@ impl Session {
         let reply = match &self.transaction {
             None => Reply::bad_sequence("Need MAIL command"),
             Some(t) if t.rcpts.is_empty() => Reply::bad_sequence("Need RCPT command"),
-            Some(t) if t.chunks.is_some() || t.chunks_failed => Reply::bad_sequence("DATA not allowed after BDAT"),
+            Some(t) if t.chunks.is_some() || t.chunks_failed => {
+                Reply::bad_sequence("DATA not allowed after BDAT")
+            }
             Some(t) if t.params.body == BodyType::BinaryMime => {
                 Reply::bad_sequence("BODY=BINARYMIME requires BDAT")
             }
@@ -470,7 +513,10 @@ impl Session {
             self.mode = Mode::Data(reader);
             return consumed.bytes > 0;
         }
-        self.transcript.client(&format!("<message data, {} bytes>", reader.body.bytes.len()));
+        self.transcript.client(&format!(
+            "<message data, {} bytes>",
+            reader.body.bytes.len()
+        ));
         self.deliver(reader.body);
         true
     }
@@ -480,7 +526,9 @@ impl Session {
         match &self.transaction {
             None => Some(Reply::bad_sequence("Need MAIL command")),
             Some(t) if t.rcpts.is_empty() => Some(Reply::bad_sequence("Need RCPT command")),
-            Some(t) if t.chunks_failed => Some(Reply::bad_sequence("Transaction already failed, send RSET")),
+            Some(t) if t.chunks_failed => {
+                Some(Reply::bad_sequence("Transaction already failed, send RSET"))
+            }
             Some(_) => None,
         }
     }
@@ -494,7 +542,11 @@ impl Session {
             transaction.chunks = None;
             Reply::too_big(max)
         });
-        self.mode = Mode::Chunk { reader: ChunkReader { remaining: size }, last, error };
+        self.mode = Mode::Chunk {
+            reader: ChunkReader { remaining: size },
+            last,
+            error,
+        };
     }
 
     fn process_chunk(&mut self, mut reader: ChunkReader, last: bool, error: Option<Reply>) -> bool {
@@ -505,17 +557,30 @@ impl Session {
         let taken = reader.consume(&self.input[self.pos..], body);
         self.pos += taken;
         if reader.remaining > 0 {
-            self.mode = Mode::Chunk { reader, last, error };
+            self.mode = Mode::Chunk {
+                reader,
+                last,
+                error,
+            };
             return taken > 0;
         }
         if let Some(reply) = error {
             self.reply(reply);
         } else if last {
-            let body = self.transaction.as_mut().and_then(|t| t.chunks.take()).unwrap_or_else(|| Body::new(0));
-            self.transcript.client(&format!("<BDAT data, {} bytes>", body.bytes.len()));
+            let body = self
+                .transaction
+                .as_mut()
+                .and_then(|t| t.chunks.take())
+                .unwrap_or_else(|| Body::new(0));
+            self.transcript
+                .client(&format!("<BDAT data, {} bytes>", body.bytes.len()));
             self.deliver(body);
         } else {
-            let received = self.transaction.as_ref().and_then(|t| t.chunks.as_ref()).map_or(0, |b| b.bytes.len());
+            let received = self
+                .transaction
+                .as_ref()
+                .and_then(|t| t.chunks.as_ref())
+                .map_or(0, |b| b.bytes.len());
             self.reply(Reply::new(250, format!("2.0.0 {received} octets received")));
         }
         true
@@ -524,12 +589,15 @@ impl Session {
     /// Ends a message transfer: oversize gets 552, anything else is handed
     /// to the driver to store before the 250 reply.
     fn deliver(&mut self, body: Body) {
-        let Some(transaction) = self.transaction.take() else { return };
+        let Some(transaction) = self.transaction.take() else {
+            return;
+        };
         if body.overflowed {
             self.transcript.end_transaction();
             return self.reply(Reply::too_big(self.config.max_message_bytes));
         }
-        let declared_8bit = transaction.params.body != BodyType::SevenBit || transaction.params.smtputf8;
+        let declared_8bit =
+            transaction.params.body != BodyType::SevenBit || transaction.params.smtputf8;
         let mut warnings = transaction.warnings;
         warnings.extend(body.flags.warnings(declared_8bit));
         let incoming = Incoming {
@@ -583,7 +651,10 @@ impl Session {
         if !self.auth_offered() {
             let reply = match self.config.auth {
                 AuthMode::Off => Reply::new(502, "5.5.1 AUTH not enabled"),
-                _ => Reply::new(538, "5.7.11 Encryption required for requested authentication mechanism"),
+                _ => Reply::new(
+                    538,
+                    "5.7.11 Encryption required for requested authentication mechanism",
+                ),
             };
             return self.reply(reply);
         }
@@ -594,10 +665,18 @@ impl Session {
             return self.reply(Reply::bad_sequence("Already authenticated"));
         }
         if self.transaction.is_some() {
-            return self.reply(Reply::bad_sequence("AUTH not allowed during a mail transaction"));
+            return self.reply(Reply::bad_sequence(
+                "AUTH not allowed during a mail transaction",
+            ));
         }
         let nonce = self.peer.nonce.clone();
-        match Exchange::start(mechanism, initial, &self.config.auth, &nonce, &self.config.hostname) {
+        match Exchange::start(
+            mechanism,
+            initial,
+            &self.config.auth,
+            &nonce,
+            &self.config.hostname,
+        ) {
             Ok((exchange, step)) => self.auth_step(exchange, step),
             Err(text) => self.reply(Reply::new(504, format!("5.5.4 {text}"))),
         }
@@ -636,7 +715,9 @@ impl Session {
                 self.auth_user = Some(user);
                 self.reply(Reply::new(235, "2.7.0 Authentication successful"));
             }
-            AuthStep::Failure => self.reply(Reply::new(535, "5.7.8 Authentication credentials invalid")),
+            AuthStep::Failure => {
+                self.reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+            }
             AuthStep::Malformed(text) => self.reply(Reply::new(501, format!("5.5.2 {text}"))),
         }
     }

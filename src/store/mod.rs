@@ -476,7 +476,10 @@ mod tests {
 
     #[test]
     fn a_lagging_listener_learns_it_lagged_and_loses_no_mail() {
-        let store = Store::new(StoreLimits { max_messages: 0, max_bytes: 0 });
+        let store = Store::new(StoreLimits {
+            max_messages: 0,
+            max_bytes: 0,
+        });
         let mut listener = store.subscribe();
         for i in 0..5000 {
             store.insert(incoming(&format!("m{i}"), 1));

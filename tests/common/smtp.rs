@@ -28,11 +28,17 @@ impl RawClient {
 
     pub async fn connect_quiet(addr: SocketAddr) -> RawClient {
         let stream = TcpStream::connect(addr).await.expect("connect");
-        RawClient { stream: BufReader::new(stream) }
+        RawClient {
+            stream: BufReader::new(stream),
+        }
     }
 
     pub async fn send(&mut self, bytes: impl AsRef<[u8]>) {
-        self.stream.get_mut().write_all(bytes.as_ref()).await.expect("write");
+        self.stream
+            .get_mut()
+            .write_all(bytes.as_ref())
+            .await
+            .expect("write");
     }
 
     /// Reads one (possibly multi-line) reply, waiting at most ten seconds.
