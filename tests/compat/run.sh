@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the npm Mailpit client compatibility check (compat.mjs) against a
+# freshly built mailcatch on free loopback ports. Needs node >= 18, npm and
+# python3 (to pick free ports). Exits non-zero if anything fails.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+(cd "$root" && cargo build --quiet --bin mailcatch)
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+binary="$target_dir/debug/mailcatch"
+
+read -r smtp_port http_port < <(python3 - <<'EOF'
+import socket
+sockets = [socket.socket() for _ in range(2)]
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in sockets))
+for s in sockets:
+    s.close()
+EOF
+)
+
+log="$(mktemp)"
+"$binary" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --enable-chaos >"$log" 2>&1 &
+server_pid=$!
+cleanup() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    rm -f "$log"
+}
+trap cleanup EXIT
+
+ready=0
+for _ in $(seq 1 100); do
+    if "$binary" readyz --listen "127.0.0.1:$http_port" >/dev/null 2>&1; then
+        ready=1
+        break
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+    echo "compat: mailcatch did not become ready" >&2
+    cat "$log" >&2
+    exit 1
+fi
+
+cd "$here"
+npm ci --no-audit --no-fund --loglevel=error >/dev/null
+MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
