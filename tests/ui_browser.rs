@@ -928,7 +928,20 @@ async fn screenshots(ui: &Ui) -> Outcome {
         )
         .await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    phone.save(&dir.join("screenshot-phone-light.png")).await?;
+    phone.save(&dir.join("screenshot-phone-message-light.png")).await?;
+    phone.close().await;
+    let phone = ui.open_sized(&server, "/", 390, 844).await?;
+    phone.wait_for("document.querySelectorAll('.row').length >= 6", "phone list").await?;
+    phone
+        .page
+        .emulate_media_features(vec![MediaFeature {
+            name: "prefers-color-scheme".into(),
+            value: "dark".into(),
+        }])
+        .await
+        .map_err(err)?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    phone.save(&dir.join("screenshot-phone-list-dark.png")).await?;
     phone.close().await;
     server.shutdown().await;
     Ok(())
