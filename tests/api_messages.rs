@@ -298,3 +298,41 @@ async fn info_and_webui() {
     assert_eq!(webui["HideDeleteAllButton"], false);
     api.shutdown().await;
 }
+
+/// Mail delivered by a real SMTP client (lettre) shows up in the API with
+/// its envelope-only recipients as Bcc, and the plus-address tag.
+#[tokio::test]
+async fn mail_sent_over_smtp_is_listed() {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let api = start().await;
+    let addr = api.running.smtp_addr;
+    let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+        .port(addr.port())
+        .build();
+    let email = lettre::Message::builder()
+        .from("Sender <sender@example.com>".parse().unwrap())
+        .to("visible+smtp@example.com".parse().unwrap())
+        .bcc("hidden@example.com".parse().unwrap())
+        .subject("Over SMTP")
+        .body("sent with lettre".to_string())
+        .unwrap();
+    mailer.send(email).await.expect("delivered");
+    let list = api
+        .get_json("/api/v1/search?query=subject%3A%22over%20smtp%22")
+        .await;
+    assert_eq!(list["messages_count"], 1);
+    let summary = &list["messages"][0];
+    assert_eq!(summary["From"]["Address"], "sender@example.com");
+    assert_eq!(summary["Tags"], serde_json::json!(["smtp"]));
+    assert!(
+        summary["Bcc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["Address"] == "hidden@example.com"),
+        "{summary}"
+    );
+    let text = api.get("/view/latest.txt").await.text().await.unwrap();
+    assert_eq!(text.trim(), "sent with lettre");
+    api.shutdown().await;
+}
