@@ -124,6 +124,36 @@ async fn page_loads_cleanly(ui: &Ui) -> Outcome {
     page.assert_no_errors(true).await?;
     let title: String = page.eval("document.title").await?;
     expect(title == "mailcatch", format!("title {title:?}"))?;
+    page.assert_self_contained(&server)?;
+    // The theme toggle cycles auto → light → dark, and dark really is dark.
+    page.run("document.querySelector('#theme-toggle').click()")
+        .await?;
+    page.wait_for(
+        "document.documentElement.dataset.theme === 'light'",
+        "light theme",
+    )
+    .await?;
+    page.run("document.querySelector('#theme-toggle').click()")
+        .await?;
+    page.wait_for(
+        "document.documentElement.dataset.theme === 'dark'",
+        "dark theme",
+    )
+    .await?;
+    let background: String = page
+        .eval("getComputedStyle(document.body).backgroundColor")
+        .await?;
+    expect(
+        background == "rgb(13, 15, 20)",
+        format!("dark background {background}"),
+    )?;
+    page.run("document.querySelector('#theme-toggle').click()")
+        .await?;
+    page.wait_for(
+        "document.documentElement.dataset.theme === undefined",
+        "back to auto",
+    )
+    .await?;
     page.close().await;
     server.shutdown().await;
     Ok(())
@@ -218,15 +248,6 @@ async fn message_tabs(ui: &Ui) -> Outcome {
     // endpoint (cid: resolved).
     let frame = page.response_status(&format!("/view/{id}.html")).await?;
     expect(frame == 200, format!("preview frame answered {frame}"))?;
-    let image = page
-        .response_status(&format!("/api/v1/message/{id}/part/"))
-        .await?;
-    expect(
-        image == 200,
-        format!(
-            "the cid: image, requested from the sandboxed frame (Origin: null), answered {image}"
-        ),
-    )?;
     page.run("document.querySelector('[data-width=phone]').click()")
         .await?;
     let width: f64 = page
@@ -320,7 +341,18 @@ async fn message_tabs(ui: &Ui) -> Outcome {
     )?;
     page.wait_for("[...document.querySelectorAll('.attachment-image')].some(img => img.complete && img.naturalWidth > 0)", "image preview loaded").await?;
 
+    // Last, so that the checks above still run while it fails. Every part
+    // fetch must succeed: the preview frame's (the cid: image, requested
+    // with `Origin: null` from the sandbox) and the attachments tab's.
+    let parts = page.statuses(&format!("/api/v1/message/{id}/part/"));
+    expect(
+        !parts.is_empty() && parts.iter().all(|&status| status == 200),
+        format!(
+            "part requests answered {parts:?} (the sandboxed frame's cid: image sends Origin: null)"
+        ),
+    )?;
     page.assert_no_errors(false).await?;
+    page.assert_self_contained(&server)?;
     page.close().await;
     server.shutdown().await;
     Ok(())
@@ -517,6 +549,46 @@ async fn deletes_show_live(ui: &Ui) -> Outcome {
         .await?;
     expect(
         server.store().len() == 2,
+        format!("store holds {}", server.store().len()),
+    )?;
+
+    // Delete the checked ones.
+    send(
+        &server,
+        "a@example.com",
+        &["b@example.com"],
+        &simple("Fifth", "body"),
+    )
+    .await?;
+    page.wait_for(&row_with_subject("Fifth"), "Fifth").await?;
+    page.run(&format!(
+        "{}.querySelector('.row-check').click()",
+        row_expr("Fifth")
+    ))
+    .await?;
+    page.run(&format!(
+        "{}.querySelector('.row-check').click()",
+        row_expr("First")
+    ))
+    .await?;
+    page.wait_for(
+        "document.querySelector('#search-count').textContent === '2 selected'",
+        "two checked",
+    )
+    .await?;
+    page.run("document.querySelector('#delete-selected').click()")
+        .await?;
+    page.wait_for(
+        &format!(
+            "!{} && !{}",
+            row_with_subject("Fifth"),
+            row_with_subject("First")
+        ),
+        "checked rows deleted",
+    )
+    .await?;
+    expect(
+        server.store().len() == 1,
         format!("store holds {}", server.store().len()),
     )?;
 
@@ -928,10 +1000,17 @@ async fn screenshots(ui: &Ui) -> Outcome {
         )
         .await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    phone.save(&dir.join("screenshot-phone-message-light.png")).await?;
+    phone
+        .save(&dir.join("screenshot-phone-message-light.png"))
+        .await?;
     phone.close().await;
     let phone = ui.open_sized(&server, "/", 390, 844).await?;
-    phone.wait_for("document.querySelectorAll('.row').length >= 6", "phone list").await?;
+    phone
+        .wait_for(
+            "document.querySelectorAll('.row').length >= 6",
+            "phone list",
+        )
+        .await?;
     phone
         .page
         .emulate_media_features(vec![MediaFeature {
@@ -941,7 +1020,9 @@ async fn screenshots(ui: &Ui) -> Outcome {
         .await
         .map_err(err)?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    phone.save(&dir.join("screenshot-phone-list-dark.png")).await?;
+    phone
+        .save(&dir.join("screenshot-phone-list-dark.png"))
+        .await?;
     phone.close().await;
     server.shutdown().await;
     Ok(())
@@ -1347,6 +1428,34 @@ impl TestPage {
         let csp: Vec<String> = self.eval("window.__csp ?? []").await?;
         all.extend(csp.into_iter().map(|v| format!("CSP violation: {v}")));
         expect(all.is_empty(), format!("console errors: {all:?}"))
+    }
+
+    /// Nothing was fetched from anywhere but our own server.
+    fn assert_self_contained(&self, server: &Running) -> Outcome {
+        let base = common::base_url(server);
+        let foreign: Vec<String> = self
+            .responses
+            .lock()
+            .iter()
+            .map(|(url, _)| url.clone())
+            .filter(|url| {
+                !url.starts_with(&base) && !url.starts_with("data:") && url != "about:blank"
+            })
+            .collect();
+        expect(
+            foreign.is_empty(),
+            format!("requests left the server: {foreign:?}"),
+        )
+    }
+
+    /// The statuses of every response so far whose URL contains `fragment`.
+    fn statuses(&self, fragment: &str) -> Vec<i64> {
+        self.responses
+            .lock()
+            .iter()
+            .filter(|(url, _)| url.contains(fragment))
+            .map(|(_, status)| *status)
+            .collect()
     }
 
     /// Waits until a response whose URL contains `fragment` arrives; returns its status.
