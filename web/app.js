@@ -206,6 +206,7 @@ connectLive({
   onEvent(type, data) {
     if (mailbox.apply(type, data)) notifier.newMessage(data);
     if ((type === "delete" && data?.ID === view.id) || (type === "truncate" && view.id)) view.markGone();
+    if (type === "update" && data?.ID === view.id && Array.isArray(data.Tags)) view.setTags(data.Tags);
     if (type === "error" && data?.Message) toast(`SMTP ${data.IP ? `${data.IP}: ` : ""}${data.Message}`, "warning", 6000);
   },
   onStatus(state, retryInMs) {

@@ -148,8 +148,7 @@ export class MessageView {
             h("time", { datetime: received, title: exactTime(received) }, relativeTime(received))),
           h("span", { class: "muted" }, ` · ${formatSize(m.Size)}`))),
       ),
-      m.Tags?.length > 0 && h("div", { class: "message-tags" }, m.Tags.map((tag) =>
-        h("button", { type: "button", class: "tag", onclick: () => this.actions.onTag(tag), title: `Show messages tagged “${tag}”` }, tag))),
+      h("div", { class: "message-tags" }, this.#tagButtons(m.Tags)),
     );
 
     this.#tabButtons = this.availableTabs.map((tab) =>
@@ -165,6 +164,18 @@ export class MessageView {
     const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Message views", onkeydown: (event) => this.#onTabKey(event) }, this.#tabButtons);
     this.#body = h("div", { class: "tab-panel", id: "message-tabpanel", role: "tabpanel", tabindex: "0" });
     this.pane.replaceChildren(h("article", { class: "message", "aria-labelledby": "message-subject" }, header, tabList, this.#body));
+  }
+
+  /** Tags changed live (set through the API). */
+  setTags(tags) {
+    if (!this.message) return;
+    this.message.Tags = tags;
+    this.pane.querySelector(".message-tags")?.replaceChildren(...this.#tagButtons(tags));
+  }
+
+  #tagButtons(tags) {
+    return (tags ?? []).map((tag) =>
+      h("button", { type: "button", class: "tag", onclick: () => this.actions.onTag(tag), title: `Show messages tagged “${tag}”` }, tag));
   }
 
   #selectTab(id) {

@@ -1,7 +1,8 @@
 //! The web UI: a single-page app embedded in the binary from `web/`.
 //!
-//! `index.html` is served for the SPA routes (`/`, `/search`, `/view/{ID}`)
-//! with `Cache-Control: no-cache`, and names every other file under
+//! `index.html` is served for the SPA routes (`/`, `/search`, and
+//! `/view/{ID}` through the API's `/view/{file}` handler, which calls
+//! [`spa_index`] for extension-less IDs) with `Cache-Control: no-cache`, and names every other file under
 //! `/ui/{version}/`, where the version is a hash of all embedded files. So the
 //! static files can be cached forever (`immutable`), a new binary with changed
 //! files gets new URLs, and the ES modules' relative imports (`./api.js`)
@@ -43,8 +44,8 @@ const INDEX_TEMPLATE: &str = "index.html";
 
 pub fn router() -> Router<Arc<App>> {
     Router::new()
-        .route("/", get(spa_index))
-        .route("/search", get(spa_index))
+        .route("/", get(index_route))
+        .route("/search", get(index_route))
         .route("/ui/{version}/{*path}", get(static_file))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
@@ -54,6 +55,23 @@ pub fn router() -> Router<Arc<App>> {
 /// without extension) rather than one of the API's `.html` / `.txt` views.
 pub fn is_spa_view(segment: &str) -> bool {
     !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `index.html`, answering `304 Not Modified` when the browser's copy is current.
+async fn index_route(request_headers: HeaderMap) -> Response {
+    let (_, etag) = index();
+    let current = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
+    if current {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(etag) = HeaderValue::from_str(etag) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        return response;
+    }
+    spa_index().await
 }
 
 /// The app's `index.html`, for every SPA route.
