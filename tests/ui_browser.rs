@@ -1087,9 +1087,10 @@ Content-Type: multipart/mixed; boundary=\"mixed\"\r\n\r\n\
 --rel\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n\
 --alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe plain text version of the report.\r\nSee https://example.com/report\r\n\
 --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
-<!DOCTYPE html><html><head><style>body {{ font-family: Georgia, serif; color: #222; }} .kpi {{ color: #4f46e5; }}</style></head>\
-<body><h1>Quarterly report</h1><p>Revenue is <b class=\"kpi\">up 12%</b>.</p>\
-<table border=\"1\"><tr><td>Q1</td><td>100</td></tr></table><img src=\"cid:chart@example\" alt=\"chart\" width=\"64\"></body></html>\r\n\
+<!DOCTYPE html><html><head><style>body {{ margin: 0; background: #f3f4f6; font-family: Helvetica, Arial, sans-serif; color: #1f2937; }} .card {{ max-width: 560px; margin: 32px auto; background: #fff; border-radius: 12px; padding: 32px; }} h1 {{ margin: 12px 0 8px; font-size: 24px; }} .kpi {{ color: #059669; }} table {{ width: 100%; border-collapse: collapse; margin: 20px 0; }} td {{ padding: 10px 0; border-bottom: 1px solid #e5e7eb; }} .button {{ display: inline-block; background: #4f46e5; color: #fff; padding: 12px 20px; border-radius: 8px; text-decoration: none; font-weight: bold; }}</style></head>\
+<body><div class=\"card\"><img src=\"cid:chart@example\" alt=\"chart\" width=\"48\" height=\"48\"><h1>Quarterly report</h1>\
+<p>Revenue is <b class=\"kpi\">up 12%</b> on last quarter.</p><table><tr><td>Q1</td><td align=\"right\">$100k</td></tr>\
+<tr><td>Q2</td><td align=\"right\">$112k</td></tr></table><a class=\"button\" href=\"https://example.com/report\">Open the full report</a></div></body></html>\r\n\
 --alt--\r\n--rel\r\nContent-Type: image/png\r\nContent-ID: <chart@example>\r\n\
 Content-Disposition: inline; filename=\"chart.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{PNG}\r\n--rel--\r\n\
 --mixed\r\nContent-Type: text/csv; name=\"report.csv\"\r\nContent-Disposition: attachment; filename=\"report.csv\"\r\n\r\n\

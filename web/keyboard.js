@@ -7,7 +7,7 @@ export const SHORTCUTS = [
   { keys: ["Enter", "o"], match: ["Enter", "o"], action: "open", help: "Open the selected message" },
   { keys: ["Esc"], match: ["Escape"], action: "escape", help: "Close the message, clear the search, or leave the search box" },
   { keys: ["/"], match: ["/"], action: "search", help: "Search" },
-  { keys: ["Delete", "#"], match: ["Delete", "#", "Backspace"], action: "delete", help: "Delete the open or checked messages" },
+  { keys: ["Delete", "⌫", "#"], match: ["Delete", "Backspace", "#"], action: "delete", help: "Delete the open or checked messages" },
   { keys: ["x"], match: ["x"], action: "check", help: "Check or uncheck the selected message" },
   { keys: ["u"], match: ["u"], action: "toggleRead", help: "Mark read / unread" },
   { keys: ["[", "]"], match: ["[", "]"], action: "tab", help: "Previous / next tab" },
