@@ -1,5 +1,19 @@
 // mailcatch's web UI: wires the model (mailbox.js), the views (list.js,
 // message.js), the live feed (live.js), the URL (router.js) and the keyboard.
+//
+// Plain ES modules, no build step: src/http/ui.rs embeds web/ in the binary
+// and serves it under a versioned prefix. One concern per module:
+//   api.js       HTTP calls (Mailpit's /api/v1 and /api/mailcatch/v1)
+//   live.js      the WebSocket feed, reconnect with backoff, resync signal
+//   mailbox.js   the rows being listed, kept current by live events
+//   list.js      the virtual list (renders only visible rows)
+//   message.js   the message pane and its tabs (tab-*.js, one per tab)
+//   syntax.js    the HTML/CSS highlighter for the source tab
+//   router.js    URLs ⇄ views (History API); keyboard.js shortcuts + help
+//   theme.js, notify.js, feedback.js, format.js, dom.js  small helpers
+// Rule: text from an email is only ever set as textContent or an attribute
+// value (dom.js `h`), never parsed as HTML; the HTML body itself is shown only
+// inside the sandboxed preview frame.
 
 import { $, h } from "./dom.js";
 import { api } from "./api.js";
