@@ -124,6 +124,25 @@ async fn foreign_origins_are_refused_unless_allowed() {
             "Blocked due to CORS violation"
         );
     }
+    // The UI's sandboxed preview loads inline images with `Origin: null`:
+    // reading a part is allowed (without CORS headers), changing mail is not.
+    let message = api.insert(&simple("a@example.com", "b@example.com", "x", "x"));
+    let part = with_origin(
+        Method::GET,
+        &format!("/api/v1/message/{}/part/1", message.id()),
+        "null",
+    )
+    .await
+    .unwrap();
+    assert_ne!(part.status(), 403);
+    assert!(part.headers().get("access-control-allow-origin").is_none());
+    for (method, path) in [
+        (Method::DELETE, "/api/v1/messages".to_string()),
+        (Method::GET, format!("/api/v1/message/{}", message.id())),
+    ] {
+        let refused = with_origin(method.clone(), &path, "null").await.unwrap();
+        assert_eq!(refused.status(), 403, "{method} {path}");
+    }
     api.shutdown().await;
 
     let api = start_with(|c| c.http.api_cors = Some("app.example:3000".into())).await;

@@ -113,6 +113,21 @@ fn authority(origin: &str) -> Option<&str> {
     (!host.contains('@')).then_some(host)
 }
 
+/// An image in a message's HTML, shown in the UI's sandboxed preview frame,
+/// is fetched with `Origin: null` (a sandboxed document has an opaque
+/// origin). Such a GET of a message part may pass: it changes nothing, and
+/// without CORS headers the opaque origin cannot read the response. The
+/// WebSocket and every other path still refuse `null`.
+fn is_sandboxed_part_fetch(request: &Request) -> bool {
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && request
+            .headers()
+            .get(header::ORIGIN)
+            .is_some_and(|o| o == "null")
+        && request.uri().path().starts_with("/api/v1/message/")
+        && request.uri().path().contains("/part/")
+}
+
 /// Middleware: the Origin check, preflight answers and CORS headers.
 pub async fn origin_guard(
     State(state): State<Arc<HttpState>>,
@@ -120,7 +135,7 @@ pub async fn origin_guard(
     next: Next,
 ) -> Response {
     let policy = &state.cors;
-    if !policy.permits(request.headers()) {
+    if !policy.permits(request.headers()) && !is_sandboxed_part_fetch(&request) {
         return plain(StatusCode::FORBIDDEN, "Blocked due to CORS violation");
     }
     let request_headers = request.headers().clone();
