@@ -456,8 +456,7 @@ impl Session {
         if !from.is_ascii() && !params.smtputf8 {
             warnings.push("non-ASCII sender address without SMTPUTF8".to_string());
         }
-        self.transcript.begin_transaction();
-        self.transcript.client(&format!("MAIL FROM:<{from}>"));
+        self.transcript.begin_transaction(&format!("MAIL FROM:<{from}>"));
         self.transaction = Some(Transaction {
             from,
             params,
@@ -600,8 +599,11 @@ impl Session {
             transaction.params.body != BodyType::SevenBit || transaction.params.smtputf8;
         let mut warnings = transaction.warnings;
         warnings.extend(body.flags.warnings(declared_8bit));
+        let mut raw = body.bytes;
+        // The buffer grew by doubling; the stored copy should not keep the slack.
+        raw.shrink_to_fit();
         let incoming = Incoming {
-            raw: Bytes::from(body.bytes),
+            raw: Bytes::from(raw),
             envelope: Envelope {
                 mail_from: transaction.from,
                 mail_params: transaction.params.raw,

@@ -13,6 +13,8 @@ pub struct Transcript {
     transaction: Vec<String>,
     in_transaction: bool,
     dropped: usize,
+    /// Whether the latest entry was kept in `prefix` (see `begin_transaction`).
+    last_in_prefix: bool,
 }
 
 impl Transcript {
@@ -42,6 +44,7 @@ impl Transcript {
         } else {
             (&mut self.prefix, PREFIX_ENTRIES)
         };
+        self.last_in_prefix = !self.in_transaction && list.len() < cap;
         if list.len() < cap {
             list.push(entry);
         } else {
@@ -51,10 +54,24 @@ impl Transcript {
 
     /// Marks the start of a transaction (MAIL); earlier transactions on the
     /// same connection are not repeated in this message's transcript.
-    pub fn begin_transaction(&mut self) {
+    ///
+    /// The MAIL line that opens the transaction was just logged outside any
+    /// transaction, so it landed in the prefix: it is moved to the start of
+    /// the transaction (left there, every MAIL of a persistent connection
+    /// would pile up in the prefix of later messages' transcripts). If the
+    /// prefix was full, `command` stands in for it.
+    pub fn begin_transaction(&mut self, command: &str) {
+        let opening = match std::mem::take(&mut self.last_in_prefix) {
+            true => self.prefix.pop(),
+            false => None,
+        };
         self.in_transaction = true;
         self.transaction.clear();
         self.dropped = 0;
+        match opening {
+            Some(entry) => self.transaction.push(entry),
+            None => self.client(command),
+        }
     }
 
     pub fn end_transaction(&mut self) {
@@ -66,6 +83,7 @@ impl Transcript {
         self.prefix.retain(|e| e.starts_with("-- "));
         self.transaction.clear();
         self.in_transaction = false;
+        self.last_in_prefix = false;
     }
 
     /// The conversation so far, for a message being stored.
@@ -79,5 +97,48 @@ impl Transcript {
             all.push(format!("-- ({} more lines omitted)", self.dropped));
         }
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plays one transaction as the session logs it.
+    fn transaction(transcript: &mut Transcript, n: usize) {
+        transcript.client(&format!("MAIL FROM:<a{n}@x> SIZE=10"));
+        transcript.begin_transaction(&format!("MAIL FROM:<a{n}@x>"));
+        transcript.server("250 2.1.0 Ok");
+        transcript.end_transaction();
+    }
+
+    #[test]
+    fn each_message_sees_only_its_own_transaction() {
+        let mut transcript = Transcript::default();
+        transcript.client("EHLO x");
+        for n in 0..5 {
+            transaction(&mut transcript, n);
+        }
+        let snapshot = transcript.snapshot();
+        assert_eq!(
+            snapshot,
+            [
+                "C: EHLO x",
+                "C: MAIL FROM:<a4@x> SIZE=10",
+                "S: 250 2.1.0 Ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_prefix_still_shows_the_mail_command() {
+        let mut transcript = Transcript::default();
+        for n in 0..PREFIX_ENTRIES {
+            transcript.client(&format!("NOOP {n}"));
+        }
+        transaction(&mut transcript, 7);
+        let snapshot = transcript.snapshot();
+        assert_eq!(snapshot.len(), PREFIX_ENTRIES + 3);
+        assert_eq!(snapshot[PREFIX_ENTRIES + 1], "C: MAIL FROM:<a7@x>");
     }
 }

@@ -75,6 +75,24 @@ pub struct Summary {
     pub content_warnings: Vec<String>,
 }
 
+impl Summary {
+    /// Releases spare capacity: a summary lives as long as its message.
+    pub fn shrink_to_fit(&mut self) {
+        for text in [
+            &mut self.message_id,
+            &mut self.return_path,
+            &mut self.subject,
+            &mut self.snippet,
+            &mut self.search_text,
+        ] {
+            text.shrink_to_fit();
+        }
+        if let Some(date) = &mut self.date {
+            date.shrink_to_fit();
+        }
+    }
+}
+
 /// A message in the store. The raw bytes and summary never change; the read
 /// flag and tags do, so they carry their own cheap synchronisation and readers
 /// can work on an `Arc<StoredMessage>` without holding the store's lock.
