@@ -75,12 +75,60 @@ fn body_text(message: &Message<'_>) -> String {
         .body_html(0)
         .filter(|_| message.html_body_count() > 0)
     {
-        return mail_parser::decoders::html::html_to_text(&html);
+        return mail_parser::decoders::html::html_to_text(&space_block_tags(&html));
     }
     message
         .body_text(0)
         .map(|t| t.into_owned())
         .unwrap_or_default()
+}
+
+/// Puts a space before block-level tags, so that `<h1>A</h1><p>B</p>`
+/// becomes "A B" rather than "AB" once the tags are stripped.
+fn space_block_tags(html: &str) -> String {
+    const BLOCKS: &[&str] = &[
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "hr",
+    ];
+    let mut out = String::with_capacity(html.len() + html.len() / 16);
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let tag = rest[at + 1..].trim_start_matches('/');
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        if BLOCKS
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(&tag[..name_len]))
+        {
+            out.push(' ');
+        }
+        out.push('<');
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn addresses(header: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
@@ -307,6 +355,15 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         ] {
             assert_eq!(normalize_search(text), normalize_by_char(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn html_blocks_do_not_run_together_in_snippets() {
+        let raw = b"Content-Type: text/html\r\n\r\n<h1>Report</h1><p>Revenue is <b>up</b></p><ul><li>a</li><li>b</li></ul>\r\n";
+        assert_eq!(
+            summarize(raw, &envelope(&[])).snippet,
+            "Report Revenue is up a b"
+        );
     }
 
     #[test]
