@@ -25,6 +25,7 @@ use axum::routing::get;
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 
+use super::safe_download::add_security_headers;
 use crate::App;
 
 #[derive(RustEmbed)]
@@ -88,7 +89,7 @@ pub async fn spa_index() -> Response {
     if let Ok(etag) = HeaderValue::from_str(etag) {
         response.headers_mut().insert(header::ETAG, etag);
     }
-    add_security_headers(response.headers_mut());
+    add_security_headers(response.headers_mut(), CONTENT_SECURITY_POLICY);
     response
 }
 
@@ -174,7 +175,7 @@ fn serve_file(path: &str) -> Response {
         file.data.into_owned(),
     )
         .into_response();
-    add_security_headers(response.headers_mut());
+    add_security_headers(response.headers_mut(), CONTENT_SECURITY_POLICY);
     response
 }
 
@@ -191,21 +192,6 @@ fn not_found() -> Response {
         "404 page not found",
     )
         .into_response()
-}
-
-fn add_security_headers(headers: &mut HeaderMap) {
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
 }
 
 #[cfg(test)]
