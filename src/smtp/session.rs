@@ -238,8 +238,10 @@ impl Session {
     }
 
     fn reply(&mut self, reply: Reply) {
-        for line in &reply.lines {
-            self.transcript.server(&format!("{} {}", reply.code, line));
+        let last = reply.lines.len().saturating_sub(1);
+        for (index, line) in reply.lines.iter().enumerate() {
+            let separator = if index == last { ' ' } else { '-' };
+            self.transcript.server(&format!("{}{separator}{line}", reply.code));
         }
         if reply.is_client_error() {
             self.errors += 1;
