@@ -12,6 +12,7 @@ mod message;
 pub mod parts;
 pub mod search;
 pub mod summary;
+mod tag_index;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,8 @@ struct Inner {
     messages: BTreeMap<u64, Arc<StoredMessage>>,
     bytes: usize,
     unread: usize,
+    /// Tag usage; message tags only change under the write lock, with it.
+    tags: tag_index::TagIndex,
 }
 
 pub struct Store {
@@ -122,6 +125,7 @@ impl Store {
             let mut inner = self.inner.write();
             inner.bytes += message.footprint();
             inner.unread += 1;
+            inner.tags.add(message.id.seq, &message.tags());
             inner.messages.insert(message.id.seq, message.clone());
             self.evict_over_limits(&mut inner)
         };
@@ -160,6 +164,7 @@ impl Store {
 
     fn account_removal(inner: &mut Inner, message: &StoredMessage) {
         inner.bytes -= message.footprint();
+        inner.tags.remove(message.id.seq, &message.tags());
         if !message.is_read() {
             inner.unread -= 1;
         }
@@ -330,7 +335,7 @@ impl Store {
         let tags = tags::clean_all(names.iter().map(String::as_str));
         for id in ids {
             if let Some(message) = self.get(id) {
-                message.replace_tags(tags.clone());
+                self.replace_tags(&message, tags.clone());
                 self.publish(Event::Tags {
                     id: id.clone(),
                     tags: tags.clone(),
@@ -339,15 +344,24 @@ impl Store {
         }
     }
 
+    /// Replaces one message's tags, keeping the tag index in step (a
+    /// message no longer in the store is simply not indexed any more).
+    fn replace_tags(&self, message: &StoredMessage, tags: Vec<String>) {
+        let mut inner = self.inner.write();
+        let indexed = inner
+            .messages
+            .get(&message.id.seq)
+            .is_some_and(|stored| std::ptr::eq(&**stored, message));
+        let old = message.replace_tags(tags);
+        if indexed {
+            inner.tags.remove(message.id.seq, &old);
+            inner.tags.add(message.id.seq, &message.tags());
+        }
+    }
+
     /// Every tag in use with its message count, sorted case-insensitively.
     pub fn tag_counts(&self) -> Vec<(String, usize)> {
-        let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
-        for message in self.snapshot() {
-            for tag in message.tags() {
-                counts.entry(tag.to_ascii_lowercase()).or_insert((tag, 0)).1 += 1;
-            }
-        }
-        counts.into_values().collect()
+        self.inner.read().tags.counts()
     }
 
     /// Renames a tag on every message. Errors carry Mailpit's messages.
@@ -388,7 +402,7 @@ impl Store {
                 tags.retain(|t| !t.eq_ignore_ascii_case(from));
                 tags.extend(to.map(str::to_string));
                 tags::sort(&mut tags);
-                message.replace_tags(tags);
+                self.replace_tags(&message, tags);
             }
         }
         self.publish(Event::Pruned);
@@ -459,6 +473,51 @@ mod tests {
         assert!(store.get(b.id()).is_some());
         store.delete_all();
         assert_eq!((store.len(), store.unread(), store.bytes()), (0, 0, 0));
+    }
+
+    /// What `tag_counts` reported before it had an index: a full scan.
+    fn scanned_tag_counts(store: &Store) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        for message in store.snapshot() {
+            for tag in message.tags() {
+                counts.entry(tag.to_ascii_lowercase()).or_insert((tag, 0)).1 += 1;
+            }
+        }
+        counts.into_values().collect()
+    }
+
+    #[test]
+    fn tag_counts_stay_in_step_with_every_change() {
+        let store = Store::new(StoreLimits {
+            max_messages: 4,
+            max_bytes: 0,
+        });
+        let tagged = |n: usize, tags: &str| Incoming {
+            raw: format!("Subject: m{n}\r\nX-Tags: {tags}\r\n\r\nx\r\n").into(),
+            ..Incoming::default()
+        };
+        let check = |store: &Store| assert_eq!(store.tag_counts(), scanned_tag_counts(store));
+        let a = store.insert(tagged(0, "Alpha, beta"));
+        store.insert(tagged(1, "alpha"));
+        check(&store);
+        store.set_tags(&[a.id().to_string()], &["Gamma".into(), "beta".into()]);
+        check(&store);
+        store.rename_tag("beta", "Delta").unwrap();
+        check(&store);
+        for n in 2..6 {
+            store.insert(tagged(n, "ALPHA, epsilon"));
+            check(&store);
+        }
+        let newest = store.latest(None).unwrap();
+        store.delete([newest.id()]);
+        check(&store);
+        store.delete_tag("epsilon").unwrap();
+        check(&store);
+        // Tagging a message already evicted changes nothing.
+        store.set_tags(&[a.id().to_string()], &["ghost".into()]);
+        check(&store);
+        store.delete_all();
+        assert!(store.tag_counts().is_empty());
     }
 
     #[test]
