@@ -20,6 +20,7 @@ async fn full_message_shape_and_mark_read() {
     let mut expected = vec![
         "ID",
         "MessageID",
+        "Read",
         "From",
         "To",
         "Cc",
@@ -40,7 +41,8 @@ async fn full_message_shape_and_mark_read() {
     expected.sort_unstable();
     let mut sorted = keys.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, expected, "no Read key, nothing missing");
+    assert_eq!(sorted, expected, "every key, and nothing else");
+    assert_eq!(message["Read"], true, "viewing marks it read");
     assert_eq!(message["ID"], m.id());
     assert_eq!(message["MessageID"], "rich-1@example.com");
     assert_eq!(

@@ -51,8 +51,39 @@ pub fn decode<T: DeserializeOwned>(body: &[u8], verbatim: &[&str]) -> Result<T, 
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("EOF".into());
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(error) => form_as_json(body).ok_or_else(|| error.to_string())?,
+    };
     serde_json::from_value(lowercase_keys(value, verbatim)).map_err(|e| e.to_string())
+}
+
+/// Reads a form-encoded body (`ids=a&ids=b&Read=True`, as the PyPI
+/// `mailpit-api-client` sends) as the equivalent JSON object. Mailpit fails
+/// such a PUT and deletes *everything* on such a DELETE; taking the client
+/// at its word is the cleaner superset.
+fn form_as_json(body: &[u8]) -> Option<Value> {
+    if !body.contains(&b'=') || body.first() == Some(&b'{') {
+        return None;
+    }
+    let mut map = Map::new();
+    for (key, value) in form_urlencoded::parse(body) {
+        let key = key.to_lowercase();
+        let value = match value.to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(value.into_owned()),
+        };
+        if matches!(key.as_str(), "ids" | "tags") {
+            let list = map.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(value);
+            }
+        } else {
+            map.insert(key, value);
+        }
+    }
+    Some(Value::Object(map))
 }
 
 fn lowercase_keys(value: Value, verbatim: &[&str]) -> Value {
@@ -106,9 +137,16 @@ mod tests {
     }
 
     #[test]
+    fn form_bodies_read_as_json() {
+        let parsed: Request = decode(b"ids=a%20b&ids=c&Read=True", &[]).unwrap();
+        assert_eq!(parsed.ids, Some(vec!["a b".to_string(), "c".to_string()]));
+        assert_eq!(parsed.read, Some(true));
+    }
+
+    #[test]
     fn bad_bodies_are_errors_not_panics() {
         assert_eq!(decode::<Request>(b"", &[]).unwrap_err(), "EOF");
-        assert!(decode::<Request>(b"ids=1&ids=2", &[]).is_err());
+        assert!(decode::<Request>(b"not json", &[]).is_err());
         assert!(decode::<Request>(br#"{"read": "yes"}"#, &[]).is_err());
         assert!(decode::<Request>(b"[1,2]", &[]).is_err());
     }

@@ -150,6 +150,10 @@ pub struct Message<'a> {
     pub id: &'a str,
     #[serde(rename = "MessageID")]
     pub message_id: &'a str,
+    /// Mailpit dropped `Read` from this view in v1.9.0, which broke older
+    /// clients (PyPI `mailpit-api-client` still requires it); viewing marks
+    /// a message read, so it is always true here.
+    pub read: bool,
     pub from: &'a Address,
     pub to: &'a [Address],
     pub cc: &'a [Address],
@@ -185,6 +189,7 @@ impl<'a> Message<'a> {
         Message {
             id: message.id(),
             message_id: &summary.message_id,
+            read: message.is_read(),
             from: &summary.from,
             to: &summary.to,
             cc: &summary.cc,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the npm Mailpit client compatibility check (compat.mjs) against a
-# freshly built mailcatch on free loopback ports. Needs node >= 18, npm and
-# python3 (to pick free ports). Exits non-zero if anything fails.
+# Runs the Mailpit clients people already use against a freshly built
+# mailcatch on free loopback ports: the npm `mailpit-api` client (compat.mjs)
+# and the PyPI `mailpit-api-client` (python/compat.py, in a venv under
+# target/). Needs node >= 18, npm and python3. Exits non-zero if anything fails.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -52,3 +53,9 @@ fi
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
 MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
+
+venv="$target_dir/compat-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements.txt
+MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
+    "$venv/bin/python" python/compat.py
