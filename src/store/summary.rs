@@ -164,7 +164,19 @@ fn add_envelope_only_recipients(summary: &mut Summary, envelope: &Envelope) {
 }
 
 fn snippet(body: &str) -> String {
-    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Whitespace-collapsed, but only as far as the snippet reaches: the
+    // first SNIPPET_BYTES of the collapsed text are all that is kept, and a
+    // body can be megabytes long.
+    let mut collapsed = String::new();
+    for word in body.split_whitespace() {
+        if !collapsed.is_empty() {
+            collapsed.push(' ');
+        }
+        collapsed.push_str(word);
+        if collapsed.len() > SNIPPET_BYTES {
+            break;
+        }
+    }
     if collapsed.len() <= SNIPPET_BYTES {
         return collapsed;
     }
@@ -364,6 +376,33 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
             summarize(raw, &envelope(&[])).snippet,
             "Report Revenue is up a b"
         );
+    }
+
+    #[test]
+    fn snippet_is_the_collapsed_body_cut_to_size() {
+        let by_join = |body: &str| {
+            let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            if collapsed.len() <= SNIPPET_BYTES {
+                return collapsed;
+            }
+            let mut cut = SNIPPET_BYTES;
+            while !collapsed.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}...", &collapsed[..cut])
+        };
+        let long = "word  \r\n\t".repeat(10_000);
+        let exact = format!("{} {}", "a".repeat(99), "b".repeat(100));
+        for body in [
+            "",
+            "  short  body ",
+            &long,
+            &exact,
+            &"x".repeat(500),
+            &"é ".repeat(150),
+        ] {
+            assert_eq!(snippet(body), by_join(body), "{body:?}");
+        }
     }
 
     #[test]
