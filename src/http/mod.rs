@@ -28,6 +28,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -71,8 +72,12 @@ impl HttpServer {
     pub async fn serve(self, shutdown: Shutdown) {
         let state = Arc::new(HttpState::new(self.app, self.credentials, shutdown.clone()));
         let mut stop = shutdown;
+        // No Nagle delay: WebSocket frames and small JSON answers go out at once.
+        let listener = self.listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let result = axum::serve(
-            self.listener,
+            listener,
             router(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move { stop.wait().await })

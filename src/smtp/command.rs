@@ -155,10 +155,11 @@ fn parse_mail_params(text: &str) -> Result<MailParams, Reply> {
         let (key, value) = param.split_once('=').unwrap_or((param, ""));
         match key.to_ascii_uppercase().as_str() {
             "SIZE" => {
-                let size = value
-                    .parse()
-                    .map_err(|_| Reply::syntax("Bad SIZE parameter"))?;
-                params.size = Some(size);
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Reply::syntax("Bad SIZE parameter"));
+                }
+                // A size too large for usize is simply too large (552 later).
+                params.size = Some(value.parse().unwrap_or(usize::MAX));
             }
             "BODY" => {
                 params.body = match value.to_ascii_uppercase().as_str() {

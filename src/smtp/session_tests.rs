@@ -115,6 +115,11 @@ fn reply_table() {
             vec![220, 250, 552],
         ),
         (
+            "size overflowing usize",
+            format!("{HELLO}MAIL FROM:<a@x> SIZE=99999999999999999999999\r\n"),
+            vec![220, 250, 552],
+        ),
+        (
             "size ok",
             format!("{HELLO}MAIL FROM:<a@x> SIZE=100 BODY=8BITMIME SMTPUTF8\r\n"),
             vec![220, 250, 250],

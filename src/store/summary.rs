@@ -71,10 +71,10 @@ fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
 /// The body as plain text: the HTML part converted if there is one (as
 /// Mailpit's snippets do), else the text part.
 fn body_text(message: &Message<'_>) -> String {
-    if let Some(html) = message
-        .body_html(0)
-        .filter(|_| message.html_body_count() > 0)
-    {
+    // mail-parser lists a text-only message's text part as its HTML body too
+    // (rendering it as HTML on request); only a real text/html part counts.
+    let real_html = message.html_part(0).is_some_and(|part| part.is_text_html());
+    if let Some(html) = message.body_html(0).filter(|_| real_html) {
         return mail_parser::decoders::html::html_to_text(&space_block_tags(&html));
     }
     message
@@ -367,6 +367,15 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         ] {
             assert_eq!(normalize_search(text), normalize_by_char(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn text_only_bodies_are_taken_as_written() {
+        let raw = b"Content-Type: text/plain\r\n\r\nFish &amp; chips <b>not bold</b>\r\n";
+        assert_eq!(
+            summarize(raw, &envelope(&[])).snippet,
+            "Fish &amp; chips <b>not bold</b>"
+        );
     }
 
     #[test]
