@@ -132,7 +132,7 @@ pub struct SmtpConfig {
     #[arg(long, env = "MAILCATCH_SMTP_MAX_CONNECTIONS", default_value_t = 1024)]
     pub smtp_max_connections: usize,
 
-    /// Seconds a client may stay silent before 421 and close.
+    /// Seconds a client gets to complete each command (or message transfer) before 421 and close.
     #[arg(long, env = "MAILCATCH_SMTP_IDLE_TIMEOUT", default_value_t = 300)]
     pub smtp_idle_timeout: u64,
 

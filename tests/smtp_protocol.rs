@@ -281,3 +281,35 @@ async fn shutdown_tells_idle_sessions_421_and_lets_transactions_finish() {
         "listener closed"
     );
 }
+
+#[tokio::test]
+async fn a_client_trickling_bytes_still_times_out() {
+    let running = common::start_with(|c| c.smtp.smtp_idle_timeout = 1).await;
+    let client = RawClient::connect(running.smtp_addr).await;
+    let (reader, mut writer) = client.into_inner().into_split();
+    // One byte every 200 ms: the connection is never silent for a second,
+    // but the command is not complete within the second it has.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..25 {
+            if writer.write_all(b"N").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut reader = BufReader::new(reader);
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(10), reader.read_line(&mut line))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(line.starts_with("421 4.4.2"), "{line}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        started.elapsed()
+    );
+    trickle.abort();
+    running.shutdown().await;
+}

@@ -256,6 +256,7 @@ async fn connection(
         },
     );
     let mut driver = Driver {
+        deadline: tokio::time::Instant::now() + shared.idle_timeout,
         shared,
         session,
         conn: stream,
@@ -276,6 +277,10 @@ struct Driver {
     peer: SocketAddr,
     out: Vec<u8>,
     shutdown: Shutdown,
+    /// When the client must have completed its current command or message.
+    /// It moves only when the server replies, so a client trickling a byte
+    /// at a time (slowloris) cannot hold its connection slot for ever.
+    deadline: tokio::time::Instant,
 }
 
 impl Driver {
@@ -309,11 +314,10 @@ impl Driver {
     /// Reads more input; false when the connection is over (EOF, time-out
     /// or shutdown while idle, each answered as RFC 5321 asks).
     async fn read_into(&mut self, buf: &mut [u8]) -> std::io::Result<bool> {
-        let idle = self.shared.idle_timeout;
         let busy = self.session.is_busy();
         let mut shutdown = self.shutdown.clone();
         let read = tokio::select! {
-            read = tokio::time::timeout(idle, self.conn.read(buf)) => read,
+            read = tokio::time::timeout_at(self.deadline, self.conn.read(buf)) => read,
             _ = shutdown.wait(), if !busy => {
                 let reply = self.session.shutting_down();
                 self.queue(reply);
@@ -338,6 +342,7 @@ impl Driver {
     }
 
     fn queue(&mut self, reply: Reply) {
+        self.deadline = tokio::time::Instant::now() + self.shared.idle_timeout;
         if reply.is_error() {
             self.shared
                 .store
