@@ -90,7 +90,12 @@ async fn static_files_are_versioned_and_typed() {
             assert!(cache.contains("immutable"), "{cache}");
         }
     }
-    for missing in ["nope.js", "index.html", "..%2FCargo.toml", "%2e%2e/%2e%2e/Cargo.toml"] {
+    for missing in [
+        "nope.js",
+        "index.html",
+        "..%2FCargo.toml",
+        "%2e%2e/%2e%2e/Cargo.toml",
+    ] {
         let response = reqwest::get(format!("{base}{prefix}{missing}"))
             .await
             .unwrap();
@@ -111,7 +116,7 @@ async fn envelope_and_ordered_headers_endpoints() {
             helo: "client.example".into(),
             ..Default::default()
         },
-        transcript: vec!["C: EHLO client.example".into(), "S: 250 ok".into()],
+        transcript: ["C: EHLO client.example", "S: 250 ok"].into_iter().collect(),
         warnings: vec!["bare LF".into()],
     });
     let id = message.id();

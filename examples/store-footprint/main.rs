@@ -105,8 +105,21 @@ async fn main() {
             "transcript",
             messages
                 .iter()
-                .map(|m| strings(&m.transcript) + heap(m.transcript.capacity() * 24))
-                .sum(),
+                // The shared part is counted once per distinct allocation.
+                .map(|m| heap(m.transcript.own.len()))
+                .sum::<usize>()
+                + {
+                    let mut seen = std::collections::HashSet::new();
+                    messages
+                        .iter()
+                        .filter(|m| {
+                            seen.insert(
+                                std::sync::Arc::as_ptr(&m.transcript.shared) as *const u8 as usize
+                            )
+                        })
+                        .map(|m| heap(m.transcript.shared.len()) + 16)
+                        .sum::<usize>()
+                },
         ),
         (
             "envelope + warnings",
@@ -148,7 +161,7 @@ async fn main() {
     if let Some(m) = messages.first() {
         println!(
             "  transcript of one message: {} entries",
-            m.transcript.len()
+            m.transcript.lines().count()
         );
     }
     running.shutdown().await;

@@ -182,7 +182,7 @@ fn envelope_view(message: &StoredMessage) -> EnvelopeView {
         auth_user: envelope.auth_user.clone(),
         header_from,
         sender_differs,
-        transcript: message.transcript.clone(),
+        transcript: message.transcript.lines().map(str::to_string).collect(),
         warnings: message.warnings.clone(),
         content_warnings: message.summary.content_warnings.clone(),
     }

@@ -209,7 +209,7 @@ fn stores_the_message_byte_exact_with_its_envelope() {
     assert!(
         message
             .transcript
-            .iter()
+            .lines()
             .any(|l| l.starts_with("C: MAIL FROM"))
     );
     assert_eq!(
@@ -386,7 +386,7 @@ fn auth_accept_any_records_the_user() {
     assert!(
         !outcome.messages[0]
             .transcript
-            .iter()
+            .lines()
             .any(|l| l.contains(&plain))
     );
 }

@@ -1,5 +1,9 @@
 //! A bounded record of an SMTP conversation, stored with each message.
 
+use std::sync::Arc;
+
+use crate::store;
+
 /// Entries kept from before the first transaction (greeting, EHLO, AUTH...).
 const PREFIX_ENTRIES: usize = 40;
 /// Entries kept per transaction (MAIL through the final reply).
@@ -15,6 +19,9 @@ pub struct Transcript {
     dropped: usize,
     /// Whether the latest entry was kept in `prefix` (see `begin_transaction`).
     last_in_prefix: bool,
+    /// `prefix` as text, shared by every message of the connection while
+    /// the prefix stays the same.
+    shared_prefix: Option<Arc<str>>,
 }
 
 impl Transcript {
@@ -87,16 +94,23 @@ impl Transcript {
     }
 
     /// The conversation so far, for a message being stored.
-    pub fn snapshot(&self) -> Vec<String> {
-        let mut all = self.prefix.clone();
+    pub fn snapshot(&mut self) -> store::Transcript {
+        let mut prefix = self.prefix.join("\n");
         if self.prefix.len() >= PREFIX_ENTRIES {
-            all.push("-- (earlier lines omitted)".into());
+            prefix.push_str("\n-- (earlier lines omitted)");
         }
-        all.extend(self.transaction.iter().cloned());
+        let shared = match &self.shared_prefix {
+            Some(shared) if **shared == *prefix => shared.clone(),
+            _ => self.shared_prefix.insert(Arc::from(prefix)).clone(),
+        };
+        let mut own = self.transaction.join("\n");
         if self.dropped > 0 {
-            all.push(format!("-- ({} more lines omitted)", self.dropped));
+            own.push_str(&format!("\n-- ({} more lines omitted)", self.dropped));
         }
-        all
+        store::Transcript {
+            shared,
+            own: own.into_boxed_str(),
+        }
     }
 }
 
@@ -119,7 +133,7 @@ mod tests {
         for n in 0..5 {
             transaction(&mut transcript, n);
         }
-        let snapshot = transcript.snapshot();
+        let snapshot: Vec<_> = transcript.snapshot().lines().map(str::to_string).collect();
         assert_eq!(
             snapshot,
             [
@@ -131,13 +145,27 @@ mod tests {
     }
 
     #[test]
+    fn messages_of_one_connection_share_the_prefix() {
+        let mut transcript = Transcript::default();
+        transcript.client("EHLO x");
+        transaction(&mut transcript, 1);
+        let first = transcript.snapshot();
+        transaction(&mut transcript, 2);
+        let second = transcript.snapshot();
+        assert!(Arc::ptr_eq(&first.shared, &second.shared));
+        assert_eq!(&*second.own, "C: MAIL FROM:<a2@x> SIZE=10\nS: 250 2.1.0 Ok");
+        transcript.client("RSET");
+        assert!(!Arc::ptr_eq(&first.shared, &transcript.snapshot().shared));
+    }
+
+    #[test]
     fn a_full_prefix_still_shows_the_mail_command() {
         let mut transcript = Transcript::default();
         for n in 0..PREFIX_ENTRIES {
             transcript.client(&format!("NOOP {n}"));
         }
         transaction(&mut transcript, 7);
-        let snapshot = transcript.snapshot();
+        let snapshot: Vec<_> = transcript.snapshot().lines().map(str::to_string).collect();
         assert_eq!(snapshot.len(), PREFIX_ENTRIES + 3);
         assert_eq!(snapshot[PREFIX_ENTRIES + 1], "C: MAIL FROM:<a7@x>");
     }

@@ -47,7 +47,42 @@ pub struct Incoming {
     /// Protocol oddities seen while receiving it (bare LF, long lines, ...).
     pub warnings: Vec<String>,
     /// A bounded transcript of the SMTP session up to the end of this message.
-    pub transcript: Vec<String>,
+    pub transcript: Transcript,
+}
+
+/// A bounded SMTP transcript, one entry per line (`C: …`, `S: …`, `-- note`).
+///
+/// The part before the first transaction (greeting, EHLO, AUTH, STARTTLS) is
+/// the same for every message a connection delivers, so it is shared rather
+/// than copied; each message owns only its own transaction's lines. Both are
+/// kept as newline-joined text (entries never contain a line break), one
+/// allocation each instead of one per line.
+#[derive(Clone, Debug, Default)]
+pub struct Transcript {
+    pub shared: std::sync::Arc<str>,
+    pub own: Box<str>,
+}
+
+impl Transcript {
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.shared.lines().chain(self.own.lines())
+    }
+
+    /// Bytes held by this message alone (the shared part is paid once per connection).
+    pub fn own_bytes(&self) -> usize {
+        self.own.len()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Transcript {
+    /// A transcript with nothing shared, e.g. for messages made in tests.
+    fn from_iter<I: IntoIterator<Item = S>>(lines: I) -> Self {
+        let own: Vec<String> = lines.into_iter().map(|l| l.as_ref().to_string()).collect();
+        Transcript {
+            shared: std::sync::Arc::from(""),
+            own: own.join("\n").into_boxed_str(),
+        }
+    }
 }
 
 /// The searchable, listable facts about a message, parsed once at ingest.
@@ -103,7 +138,7 @@ pub struct StoredMessage {
     pub raw: Bytes,
     pub envelope: Envelope,
     pub warnings: Vec<String>,
-    pub transcript: Vec<String>,
+    pub transcript: Transcript,
     pub summary: Summary,
     read: AtomicBool,
     tags: Mutex<Vec<String>>,
@@ -160,6 +195,11 @@ impl StoredMessage {
     /// Approximate bytes this message holds, for the store's byte cap.
     pub fn footprint(&self) -> usize {
         let s = &self.summary;
-        self.raw.len() + s.search_text.len() + s.snippet.len() + s.subject.len() + 512
+        self.raw.len()
+            + s.search_text.len()
+            + s.snippet.len()
+            + s.subject.len()
+            + self.transcript.own_bytes()
+            + 512
     }
 }

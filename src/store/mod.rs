@@ -24,7 +24,7 @@ use tokio::sync::broadcast;
 
 pub use events::Event;
 pub use id::{ID_LEN, MessageId};
-pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo};
+pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use search::Query;
 
 /// Caps that keep the store's memory bounded.
