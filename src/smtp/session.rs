@@ -241,7 +241,8 @@ impl Session {
         let last = reply.lines.len().saturating_sub(1);
         for (index, line) in reply.lines.iter().enumerate() {
             let separator = if index == last { ' ' } else { '-' };
-            self.transcript.server(&format!("{}{separator}{line}", reply.code));
+            self.transcript
+                .server(&format!("{}{separator}{line}", reply.code));
         }
         if reply.is_client_error() {
             self.errors += 1;
@@ -458,7 +459,8 @@ impl Session {
         if !from.is_ascii() && !params.smtputf8 {
             warnings.push("non-ASCII sender address without SMTPUTF8".to_string());
         }
-        self.transcript.begin_transaction(&format!("MAIL FROM:<{from}>"));
+        self.transcript
+            .begin_transaction(&format!("MAIL FROM:<{from}>"));
         self.transaction = Some(Transaction {
             from,
             params,
