@@ -16,9 +16,18 @@ export function currentTheme() {
   }
 }
 
+const systemDark = matchMedia("(prefers-color-scheme: dark)");
+
+/** Sets data-scheme, the one attribute the CSS follows. */
+function applyScheme(theme) {
+  const dark = theme === "dark" || (theme === "auto" && systemDark.matches);
+  document.documentElement.dataset.scheme = dark ? "dark" : "light";
+}
+
 export function applyTheme(theme, button) {
   if (theme === "auto") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
+  applyScheme(theme);
   try {
     localStorage.setItem(KEY, theme);
   } catch { /* private mode: the choice lasts for this page */ }
@@ -31,6 +40,8 @@ export function applyTheme(theme, button) {
 
 export function installThemeToggle(button) {
   applyTheme(currentTheme(), button);
+  // On "auto", follow the system when it switches.
+  systemDark.addEventListener("change", () => applyScheme(currentTheme()));
   button.addEventListener("click", () => {
     const next = ORDER[(ORDER.indexOf(currentTheme()) + 1) % ORDER.length];
     applyTheme(next, button);
