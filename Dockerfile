@@ -10,7 +10,6 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY src ./src
 COPY web ./web
 COPY assets ./assets
-COPY examples ./examples
 RUN cargo build --release --locked --bin mailcatch \
     && strip target/release/mailcatch
 
