@@ -9,7 +9,6 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo fetch --locked && rm -rf src
 COPY src ./src
 COPY web ./web
-COPY assets ./assets
 RUN cargo build --release --locked --bin mailcatch \
     && strip target/release/mailcatch
 
