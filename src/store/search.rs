@@ -248,13 +248,43 @@ impl Filter {
     }
 }
 
+/// Whether `needle` (already normalised) occurs in `haystack` once that is
+/// normalised. Field filters run this once per stored message, so the common
+/// case, a haystack that normalising would only lower-case, is answered
+/// without allocating.
 fn contains(haystack: &str, needle: &str) -> bool {
-    !needle.is_empty() && normalize_search(haystack).contains(needle)
+    if needle.is_empty() {
+        return false;
+    }
+    if is_normal_but_for_case(haystack) {
+        let needle = needle.as_bytes();
+        return haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle));
+    }
+    normalize_search(haystack).contains(needle)
+}
+
+/// ASCII text in which [`normalize_search`] would change nothing but case:
+/// no stripped characters, and only single spaces between words.
+fn is_normal_but_for_case(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .all(|&b| (b.is_ascii_graphic() && !b"<>\",;()".contains(&b)) || b == b' ')
+        && !text.contains("  ")
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
 }
 
 fn address_matches(list: &[Address], needle: &str) -> bool {
     !needle.is_empty()
         && list.iter().any(|a| {
+            // A needle without a space cannot span name and address.
+            if !needle.contains(' ') && is_normal_but_for_case(&a.name) {
+                return contains(&a.name, needle) || contains(&a.address, needle);
+            }
             (!a.name.is_empty() || !a.address.is_empty())
                 && normalize_search(&format!("{} {}", a.name, a.address)).contains(needle)
         })
@@ -263,6 +293,45 @@ fn address_matches(list: &[Address], needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_agrees_with_normalising() {
+        let haystacks = [
+            "Quarterly Report 2025",
+            "Re: (urgent) \"quoted\", list; <tag>",
+            "  padded  and  spaced  ",
+            "Ünïcödé Subject",
+            "tab\there",
+            "",
+        ];
+        let needles = [
+            "report",
+            "urgent quoted",
+            "padded and",
+            "ünïcödé",
+            "tab here",
+            "x",
+            "re:",
+        ];
+        for haystack in haystacks {
+            for needle in needles {
+                let slow = normalize_search(haystack).contains(needle);
+                assert_eq!(
+                    contains(haystack, needle),
+                    slow,
+                    "{haystack:?} / {needle:?}"
+                );
+            }
+        }
+        let alice = [Address {
+            name: "Alice Example".into(),
+            address: "alice@example.com".into(),
+        }];
+        for needle in ["alice", "example.com", "example alice", "e alice@", "bob"] {
+            let slow = normalize_search("Alice Example alice@example.com").contains(needle);
+            assert_eq!(address_matches(&alice, needle), slow, "{needle:?}");
+        }
+    }
 
     #[test]
     fn tokenizes_like_mailpit() {
