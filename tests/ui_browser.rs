@@ -414,19 +414,17 @@ async fn email_scripts_never_run(ui: &Ui) -> Outcome {
 
 async fn search_filters(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    for subject in [
-        "Invoice 42 is ready",
-        "Welcome aboard",
-        "Invoice 43 is ready",
-    ] {
-        send(
-            &server,
-            "billing@example.com",
-            &["me@example.com"],
-            &simple(subject, "body"),
-        )
-        .await?;
-    }
+    send_subjects(
+        &server,
+        "billing@example.com",
+        "me@example.com",
+        &[
+            "Invoice 42 is ready",
+            "Welcome aboard",
+            "Invoice 43 is ready",
+        ],
+    )
+    .await?;
     let page = ui.open(&server, "/").await?;
     page.wait_for(
         "document.querySelectorAll('.row').length === 3",
@@ -495,15 +493,13 @@ async fn search_filters(ui: &Ui) -> Outcome {
 
 async fn deletes_show_live(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    for subject in ["First", "Second", "Third", "Fourth"] {
-        send(
-            &server,
-            "a@example.com",
-            &["b@example.com"],
-            &simple(subject, "body"),
-        )
-        .await?;
-    }
+    send_subjects(
+        &server,
+        "a@example.com",
+        "b@example.com",
+        &["First", "Second", "Third", "Fourth"],
+    )
+    .await?;
     let page = ui.open(&server, "/").await?;
     page.wait_for(
         "document.querySelectorAll('.row').length === 4",
@@ -617,15 +613,13 @@ async fn deletes_show_live(ui: &Ui) -> Outcome {
 
 async fn keyboard_shortcuts(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    for subject in ["Oldest", "Middle", "Newest"] {
-        send(
-            &server,
-            "a@example.com",
-            &["b@example.com"],
-            &simple(subject, "body"),
-        )
-        .await?;
-    }
+    send_subjects(
+        &server,
+        "a@example.com",
+        "b@example.com",
+        &["Oldest", "Middle", "Newest"],
+    )
+    .await?;
     let page = ui.open(&server, "/").await?;
     page.wait_for("document.querySelectorAll('.row').length === 3", "rows")
         .await?;
@@ -763,15 +757,13 @@ async fn reconnects_after_restart(ui: &Ui) -> Outcome {
 
 async fn deep_links(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    for subject in ["Alpha", "Beta"] {
-        send(
-            &server,
-            "a@example.com",
-            &["b@example.com"],
-            &simple(subject, "body"),
-        )
-        .await?;
-    }
+    send_subjects(
+        &server,
+        "a@example.com",
+        "b@example.com",
+        &["Alpha", "Beta"],
+    )
+    .await?;
     let alpha = server
         .store()
         .snapshot()
@@ -1029,6 +1021,14 @@ async fn screenshots(ui: &Ui) -> Outcome {
 }
 
 // ---- mail -------------------------------------------------------------------------
+
+/// Sends one plain message per subject, in order, from `from` to `to`.
+async fn send_subjects(server: &Running, from: &str, to: &str, subjects: &[&str]) -> Outcome {
+    for subject in subjects {
+        send(server, from, &[to], &simple(subject, "body")).await?;
+    }
+    Ok(())
+}
 
 async fn send(server: &Running, from: &str, to: &[&str], raw: &str) -> Outcome {
     use lettre::transport::smtp::AsyncSmtpTransport;
