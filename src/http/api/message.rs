@@ -37,8 +37,8 @@ pub async fn headers(
     Ok(GoJson(headers_map(&detail)).into_response())
 }
 
-/// `GET /api/v1/message/{ID}/raw[?dl=1]`: the message as received, plus the
-/// headers added at ingest.
+/// `GET /api/v1/message/{ID}/raw[?dl=1]`: the message byte for byte as the
+/// client sent it (mailcatch adds no headers at ingest).
 pub async fn raw(
     State(state): State<Arc<HttpState>>,
     Path(id): Path<String>,
