@@ -530,11 +530,7 @@ async fn deletes_show_live(ui: &Ui) -> Outcome {
     page.run("window.__stillHere = true").await?;
 
     // Deleted in the UI: the open message, with the Delete key.
-    page.run(&format!(
-        "{}.querySelector('.row-link').click()",
-        row_expr("Third")
-    ))
-    .await?;
+    page.click_in_row("Third", ".row-link").await?;
     page.wait_for(
         "document.querySelector('.message-subject')?.textContent === 'Third'",
         "Third open",
@@ -557,16 +553,8 @@ async fn deletes_show_live(ui: &Ui) -> Outcome {
     )
     .await?;
     page.wait_for(&row_with_subject("Fifth"), "Fifth").await?;
-    page.run(&format!(
-        "{}.querySelector('.row-check').click()",
-        row_expr("Fifth")
-    ))
-    .await?;
-    page.run(&format!(
-        "{}.querySelector('.row-check').click()",
-        row_expr("First")
-    ))
-    .await?;
+    page.click_in_row("Fifth", ".row-check").await?;
+    page.click_in_row("First", ".row-check").await?;
     page.wait_for(
         "document.querySelector('#search-count').textContent === '2 selected'",
         "two checked",
@@ -783,11 +771,7 @@ async fn deep_links(ui: &Ui) -> Outcome {
         "deep-linked tab",
     )
     .await?;
-    page.run(&format!(
-        "{}.querySelector('.row-link').click()",
-        row_expr("Beta")
-    ))
-    .await?;
+    page.click_in_row("Beta", ".row-link").await?;
     page.wait_for(
         "document.querySelector('.message-subject')?.textContent === 'Beta'",
         "Beta open",
@@ -1392,6 +1376,19 @@ impl TestPage {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Clicks `selector` inside the list row titled `subject`, once that row
+    /// is on the page: the list and an opened message load independently, so a
+    /// row may appear after the view does.
+    async fn click_in_row(&self, subject: &str, selector: &str) -> Outcome {
+        self.wait_for(&row_with_subject(subject), &format!("row {subject:?}"))
+            .await?;
+        self.run(&format!(
+            "{}.querySelector('{selector}').click()",
+            row_expr(subject)
+        ))
+        .await
     }
 
     /// Presses a key as a user would, on whatever has focus.
