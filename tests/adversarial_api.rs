@@ -229,28 +229,20 @@ async fn a_websocket_client_that_never_reads_slows_nobody() {
         .expect("healthy client");
     let (_, mut frames) = healthy.split();
     let listener = tokio::spawn(async move {
-        let (mut news, mut prunes, mut saw_last) = (0, 0, false);
+        let mut seen = FeedSeen::default();
         let deadline = Instant::now() + Duration::from_secs(30);
         // Stops at the last message's frame, or after two quiet seconds.
-        while !saw_last && Instant::now() < deadline {
+        while !seen.last_message && Instant::now() < deadline {
             match tokio::time::timeout(Duration::from_secs(2), frames.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => {
                     let frame: Value = serde_json::from_str(text.as_str()).unwrap();
-                    match frame["Type"].as_str() {
-                        Some("new") => {
-                            news += 1;
-                            saw_last =
-                                frame["Data"]["Subject"] == format!("message {}", MESSAGES - 1);
-                        }
-                        Some("prune") => prunes += 1,
-                        _ => {}
-                    }
+                    seen.record(&frame, &format!("message {}", MESSAGES - 1));
                 }
                 Ok(Some(Ok(_))) => {}
                 _ => break,
             }
         }
-        (news, prunes, saw_last)
+        seen
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
@@ -261,17 +253,46 @@ async fn a_websocket_client_that_never_reads_slows_nobody() {
     // time-out per blocked frame.
     assert!(ingest < Duration::from_secs(20), "ingest took {ingest:?}");
     assert_eq!(running.store().len(), MESSAGES);
-    // The healthy client kept getting frames to the end: every `new`, or
-    // a `prune` where it fell behind (the feed never blocks the store).
-    let (news, prunes, saw_last) = listener.await.unwrap();
+    // The healthy client kept getting frames to the end: every `new`, or,
+    // where it fell behind (the feed never blocks the store), a `prune`
+    // that tells it to refetch. Its view is never silently stale: it saw
+    // the last message, or its last word from the server was a `prune`.
+    let seen = listener.await.unwrap();
     assert!(
-        saw_last,
-        "the healthy client missed the last message ({news} new, {prunes} prune)"
+        seen.last_message || seen.ended_with_prune,
+        "the healthy client's feed went stale: {seen:?}"
     );
     assert!(
-        news == MESSAGES || prunes > 0,
-        "{news} new frames and no prune"
+        seen.news == MESSAGES || seen.prunes > 0,
+        "{seen:?}: missing new frames and no prune"
     );
     drop(stalled);
     running.shutdown().await;
+}
+
+/// What a live-feed client saw of a burst of messages.
+#[derive(Debug, Default)]
+struct FeedSeen {
+    news: usize,
+    prunes: usize,
+    last_message: bool,
+    /// The latest `new` or `prune` frame was a `prune`.
+    ended_with_prune: bool,
+}
+
+impl FeedSeen {
+    fn record(&mut self, frame: &Value, last_subject: &str) {
+        match frame["Type"].as_str() {
+            Some("new") => {
+                self.news += 1;
+                self.ended_with_prune = false;
+                self.last_message = frame["Data"]["Subject"] == last_subject;
+            }
+            Some("prune") => {
+                self.prunes += 1;
+                self.ended_with_prune = true;
+            }
+            _ => {}
+        }
+    }
 }
