@@ -1,6 +1,13 @@
 use clap::Parser;
 use mailcatch::config::{Cli, Command};
 
+/// mimalloc instead of glibc's malloc: with 2 worker threads glibc spent
+/// ~13% of ingest CPU waiting on its arena locks, and per-message user CPU
+/// drops by about a third (docs/benchmark.md). `no_thp` keeps it off
+/// transparent huge pages, which cost ~10 MB RSS per 20,000 messages.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // Installed or symlinked as `sendmail`, the binary behaves as sendmail.

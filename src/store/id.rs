@@ -4,7 +4,8 @@
 //! shape, so ours have it too. The first 11 characters encode a monotonic
 //! sequence number (microseconds since the epoch at first use, bumped by one
 //! on collisions), so lexicographic order is arrival order; the last 11 are
-//! random, so IDs from different runs never collide.
+//! the sequence scrambled with a per-run random salt, so IDs from different
+//! runs never collide (and no ID costs a system call for randomness).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,9 +32,22 @@ impl MessageId {
 }
 
 /// Hands out strictly increasing sequence numbers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IdGenerator {
     last: AtomicU64,
+    salt: u64,
+}
+
+impl Default for IdGenerator {
+    fn default() -> Self {
+        let mut salt = [0u8; 8];
+        // A failing OS RNG only weakens uniqueness across runs, never order.
+        let _ = getrandom::fill(&mut salt);
+        IdGenerator {
+            last: AtomicU64::new(0),
+            salt: u64::from_le_bytes(salt),
+        }
+    }
 }
 
 impl IdGenerator {
@@ -52,17 +66,23 @@ impl IdGenerator {
                 Err(actual) => prev = actual,
             }
         };
-        let mut random = [0u8; 8];
-        // A failing OS RNG only weakens uniqueness across runs, never order.
-        let _ = getrandom::fill(&mut random);
         let mut text = String::with_capacity(ID_LEN);
         encode(seq, &mut text);
-        encode(u64::from_le_bytes(random), &mut text);
+        encode(scramble(seq ^ self.salt), &mut text);
         MessageId {
             seq,
             text: text.into_boxed_str(),
         }
     }
+}
+
+/// SplitMix64's finaliser: a bijection on u64, so distinct sequence numbers
+/// never share a suffix, and without the salt the suffix is unguessable.
+fn scramble(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 fn encode(mut value: u64, out: &mut String) {
@@ -102,6 +122,18 @@ mod tests {
             assert_eq!(id.text.len(), ID_LEN);
             assert_eq!(MessageId::parse_seq(&id.text), Some(id.seq));
         }
+    }
+
+    #[test]
+    fn runs_salt_their_suffixes_differently() {
+        let (one, two) = (IdGenerator::default(), IdGenerator::default());
+        // A sequence ahead of the clock, so both hand out the same next one.
+        let ahead = u64::MAX / 4;
+        one.last.store(ahead, Ordering::Relaxed);
+        two.last.store(ahead, Ordering::Relaxed);
+        let (a, b) = (one.next(), two.next());
+        assert_eq!(a.text[..HALF], b.text[..HALF], "same sequence number");
+        assert_ne!(a.text[HALF..], b.text[HALF..], "but different salts");
     }
 
     #[test]
