@@ -186,7 +186,7 @@ async fn malformed_mime_is_stored_and_served_by_every_endpoint() {
         let stored = running.store().get(id).expect("still stored");
         assert_eq!(
             raw,
-            stored.raw.to_vec(),
+            stored.raw().to_vec(),
             "{name}: raw is served byte for byte"
         );
     }

@@ -84,7 +84,8 @@ async fn smuggling_sequences_split_across_writes_never_end_a_message() {
     for message in &messages {
         assert_eq!(message.summary.subject, "carrier");
         assert_eq!(message.envelope.mail_from, "a@example.com");
-        let raw = String::from_utf8_lossy(&message.raw);
+        let raw = message.raw();
+        let raw = String::from_utf8_lossy(&raw);
         assert!(
             raw.contains("Subject: injected"),
             "the injection stayed content: {raw:?}"
@@ -110,7 +111,7 @@ async fn smuggling_inside_bdat_is_content() {
     assert_eq!(client.command("NOOP").await, 250);
     assert_eq!(subjects(&running), ["chunk"]);
     assert_eq!(
-        &running.store().latest(None).unwrap().raw[..],
+        &running.store().latest(None).unwrap().raw()[..],
         body.as_bytes()
     );
     running.shutdown().await;
@@ -449,6 +450,6 @@ async fn a_flood_past_the_byte_cap_keeps_memory_bounded_and_the_newest_intact() 
     assert_eq!(kept, expected);
     let newest = running.store().latest(None).unwrap();
     assert_eq!(newest.summary.subject, "flood 199");
-    assert!(String::from_utf8_lossy(&newest.raw).contains(&body));
+    assert!(String::from_utf8_lossy(&newest.raw()).contains(&body));
     running.shutdown().await;
 }

@@ -213,7 +213,7 @@ async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
             "secret@example.com"
         ]
     );
-    assert!(String::from_utf8_lossy(&stored.raw).ends_with("line\r\n.leading dot\r\n"));
+    assert!(String::from_utf8_lossy(&stored.raw()).ends_with("line\r\n.leading dot\r\n"));
     assert!(stored.warnings.is_empty(), "{:?}", stored.warnings);
     running.shutdown().await;
 }

@@ -56,7 +56,7 @@ async fn lettre_plain_message_lands_with_its_envelope() {
     assert_eq!(stored.envelope.rcpt_to, ["receiver@example.com"]);
     assert!(stored.envelope.client_addr.unwrap().ip().is_loopback());
     assert!(stored.envelope.tls.is_none());
-    assert!(String::from_utf8_lossy(&stored.raw).contains("Hello from lettre"));
+    assert!(String::from_utf8_lossy(&stored.raw()).contains("Hello from lettre"));
     running.shutdown().await;
 }
 
@@ -192,8 +192,9 @@ async fn lettre_20_mb_attachment_arrives_intact() {
     let id = queued_id(&plain_mailer(running.smtp_addr).send(message).await.unwrap());
     let stored = running.store().get(&id).unwrap();
     assert_eq!(stored.summary.attachments, 1);
+    let raw = stored.raw();
     let parsed = mail_parser::MessageParser::default()
-        .parse(&stored.raw[..])
+        .parse(&raw[..])
         .unwrap();
     let attachment = parsed.attachment(0).unwrap();
     assert_eq!(attachment.contents(), &payload[..]);

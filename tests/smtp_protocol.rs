@@ -73,7 +73,7 @@ async fn smuggling_sequences_never_end_a_message() {
     assert!(
         messages
             .iter()
-            .all(|m| String::from_utf8_lossy(&m.raw).contains("MAIL FROM:<evil@x>"))
+            .all(|m| String::from_utf8_lossy(&m.raw()).contains("MAIL FROM:<evil@x>"))
     );
     running.shutdown().await;
 }
@@ -124,7 +124,7 @@ async fn bdat_chunks_including_binary_and_a_rejected_chunk() {
         .await;
     assert_eq!(client.codes(4).await, [250, 250, 250, 250]);
     let stored = running.store().latest(None).unwrap();
-    assert_eq!(&stored.raw[..], format!("{header}{body}").as_bytes());
+    assert_eq!(&stored.raw()[..], format!("{header}{body}").as_bytes());
     running.shutdown().await;
 }
 

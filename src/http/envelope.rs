@@ -122,14 +122,15 @@ async fn envelope(State(app): State<Arc<App>>, Path(id): Path<String>) -> Respon
 
 async fn headers(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     match find(&app, &id) {
-        Some(message) => Json(header_lines(&message.raw)).into_response(),
+        Some(message) => Json(header_lines(&message.raw())).into_response(),
         None => not_found(),
     }
 }
 
 fn envelope_view(message: &StoredMessage) -> EnvelopeView {
     let envelope = &message.envelope;
-    let parsed = MessageParser::default().parse_headers(&message.raw[..]);
+    let raw = message.raw();
+    let parsed = MessageParser::default().parse_headers(&raw[..]);
     let addresses_in = |name: &'static str| -> Vec<String> {
         let list = parsed.as_ref().and_then(|m| match name {
             "To" => m.to(),

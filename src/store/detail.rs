@@ -59,7 +59,8 @@ impl Detail {
     /// Parses a stored message. Never fails: unparseable input gives an
     /// empty detail (the summary already carries a warning about it).
     pub fn parse(message: &StoredMessage) -> Detail {
-        let Some(parsed) = MessageParser::default().parse(&message.raw[..]) else {
+        let raw = message.raw();
+        let Some(parsed) = MessageParser::default().parse(&raw[..]) else {
             return Detail::default();
         };
         Detail {
@@ -152,7 +153,8 @@ pub fn part_content(message: &StoredMessage, part_id: &str) -> Option<PartConten
     if part_id.is_empty() || !part_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let parsed = MessageParser::default().parse(&message.raw[..])?;
+    let raw = message.raw();
+    let parsed = MessageParser::default().parse(&raw[..])?;
     let info = non_body_parts(&parsed)
         .into_iter()
         .find(|p| p.part_id == part_id)?;

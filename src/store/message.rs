@@ -7,6 +7,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use super::id::MessageId;
+use super::raw::RawMessage;
 
 /// A mailbox as Mailpit's API shows it: `{"Name": .., "Address": ..}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -135,7 +136,7 @@ impl Summary {
 pub struct StoredMessage {
     pub id: MessageId,
     pub created: jiff::Timestamp,
-    pub raw: Bytes,
+    raw: RawMessage,
     pub envelope: Envelope,
     pub warnings: Vec<String>,
     pub transcript: Transcript,
@@ -149,7 +150,7 @@ impl StoredMessage {
         Self {
             id,
             created: jiff::Timestamp::now(),
-            raw: incoming.raw,
+            raw: RawMessage::new(incoming.raw),
             envelope: incoming.envelope,
             warnings: incoming.warnings,
             transcript: incoming.transcript,
@@ -163,8 +164,19 @@ impl StoredMessage {
         &self.id.text
     }
 
+    /// The size as received, which is what the API reports.
     pub fn size(&self) -> usize {
         self.raw.len()
+    }
+
+    /// Bytes the raw message takes in memory, compressed or not.
+    pub fn raw_footprint(&self) -> usize {
+        self.raw.kept_len()
+    }
+
+    /// The message exactly as received (decompressed on each call).
+    pub fn raw(&self) -> Bytes {
+        self.raw.bytes()
     }
 
     pub fn is_read(&self) -> bool {
@@ -195,7 +207,7 @@ impl StoredMessage {
     /// Approximate bytes this message holds, for the store's byte cap.
     pub fn footprint(&self) -> usize {
         let s = &self.summary;
-        self.raw.len()
+        self.raw.kept_len()
             + s.search_text.len()
             + s.snippet.len()
             + s.subject.len()

@@ -10,6 +10,7 @@ mod events;
 mod id;
 mod message;
 pub mod parts;
+mod raw;
 pub mod search;
 pub mod summary;
 mod tag_index;

@@ -45,7 +45,7 @@ pub async fn raw(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let message = state.resolve(&id, &params)?;
-    let mut response = Body::from(message.raw.clone()).into_response();
+    let mut response = Body::from(message.raw()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
