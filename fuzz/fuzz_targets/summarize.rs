@@ -24,4 +24,6 @@ fuzz_target!(|data: &[u8]| {
     let query = Query::parse(&query_text, Some("Europe/Berlin"));
     let _ = query.matches(&message);
     assert!(message.summary.snippet.len() <= 203);
+    // Kept compressed or not, the raw bytes come back exactly.
+    assert_eq!(&message.raw()[..], data);
 });
