@@ -234,7 +234,7 @@ fn search_text(
 /// lower-casing, with the same result as doing it all by `char`.
 pub fn normalize_search(text: &str) -> String {
     let mut out = Normalized {
-        text: String::with_capacity(text.len()),
+        bytes: Vec::with_capacity(text.len()),
         pending_space: false,
     };
     let mut rest = text;
@@ -243,34 +243,74 @@ pub fn normalize_search(text: &str) -> String {
             .bytes()
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
-        for byte in rest[..ascii_run].bytes() {
-            out.push(char::from(byte.to_ascii_lowercase()));
-        }
+        out.push_ascii(&rest.as_bytes()[..ascii_run]);
         rest = &rest[ascii_run..];
         if let Some(c) = rest.chars().next() {
             c.to_lowercase().for_each(|lower| out.push(lower));
             rest = &rest[c.len_utf8()..];
         }
     }
-    out.text
+    // Only whole characters were pushed, so this never takes the lossy path.
+    String::from_utf8(out.bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
+
+/// For each ASCII byte: [`SEPARATOR`] if it separates words, else its lower case.
+const SEPARATOR: u8 = 0xff;
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let separator = matches!(
+            c,
+            b'\t'..=b'\r' | b' ' | b'<' | b'>' | b'"' | b',' | b';' | b'(' | b')'
+        );
+        table[b] = if separator {
+            SEPARATOR
+        } else {
+            c.to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The output of [`normalize_search`] being built.
 struct Normalized {
-    text: String,
+    bytes: Vec<u8>,
     pending_space: bool,
 }
 
 impl Normalized {
+    fn push_ascii(&mut self, run: &[u8]) {
+        for &byte in run {
+            match ASCII_FOLD[usize::from(byte & 0x7f)] {
+                SEPARATOR => self.pending_space = !self.bytes.is_empty(),
+                folded => {
+                    if self.pending_space {
+                        self.bytes.push(b' ');
+                        self.pending_space = false;
+                    }
+                    self.bytes.push(folded);
+                }
+            }
+        }
+    }
+
     fn push(&mut self, c: char) {
-        if c.is_whitespace() || matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')') {
-            self.pending_space = !self.text.is_empty();
+        if c.is_ascii() {
+            return self.push_ascii(&[c as u8]);
+        }
+        if c.is_whitespace() {
+            self.pending_space = !self.bytes.is_empty();
         } else {
             if self.pending_space {
-                self.text.push(' ');
+                self.bytes.push(b' ');
                 self.pending_space = false;
             }
-            self.text.push(c);
+            self.bytes
+                .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
         }
     }
 }
@@ -367,6 +407,11 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         ] {
             assert_eq!(normalize_search(text), normalize_by_char(text), "{text:?}");
         }
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        assert_eq!(
+            normalize_search(&every_ascii),
+            normalize_by_char(&every_ascii)
+        );
     }
 
     #[test]
