@@ -73,6 +73,27 @@ impl Ui {
         width: i64,
         height: i64,
     ) -> Result<TestPage, String> {
+        self.open_page(server, path, (width, height), "").await
+    }
+
+    /// Opens a page with `init` run before any of the page's own scripts,
+    /// e.g. to stand in for a browser API that headless Chromium lacks.
+    pub async fn open_with_init(
+        &self,
+        server: &Running,
+        path: &str,
+        init: &str,
+    ) -> Result<TestPage, String> {
+        self.open_page(server, path, (1280, 800), init).await
+    }
+
+    async fn open_page(
+        &self,
+        server: &Running,
+        path: &str,
+        (width, height): (i64, i64),
+        init: &str,
+    ) -> Result<TestPage, String> {
         let page = self
             .browser
             .lock()
@@ -155,6 +176,9 @@ impl Ui {
         )
         .await
         .map_err(err)?;
+        if !init.is_empty() {
+            page.evaluate_on_new_document(init).await.map_err(err)?;
+        }
         page.execute(SetDeviceMetricsOverrideParams::new(
             width,
             height,

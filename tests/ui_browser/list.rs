@@ -88,6 +88,85 @@ pub async fn new_mail_appears_live(ui: &Ui) -> Outcome {
     Ok(())
 }
 
+/// Headless Chromium shows no desktop notifications, so the page gets a
+/// stand-in `Notification` that records what it is asked to show (and
+/// grants permission), and a `document.hidden` the test controls. The UI's
+/// own logic runs unchanged: the toggle, the permission request, "only
+/// while in the background", and opening the message from a click.
+const FAKE_NOTIFICATIONS: &str = r#"
+window.__notes = [];
+window.__hidden = false;
+window.Notification = class {
+  static permission = "default";
+  static async requestPermission() { this.permission = "granted"; return "granted"; }
+  constructor(title, options) { this.title = title; this.body = options.body; window.__notes.push(this); }
+  close() {}
+};
+Object.defineProperty(Document.prototype, "hidden", { get: () => window.__hidden, configurable: true });
+"#;
+
+pub async fn desktop_notifications(ui: &Ui) -> Outcome {
+    let server = common::start().await;
+    let page = ui.open_with_init(&server, "/", FAKE_NOTIFICATIONS).await?;
+    page.wait_for(
+        "document.querySelector('#live-status').dataset.state === 'live'",
+        "live feed",
+    )
+    .await?;
+    page.run("document.querySelector('#notify-toggle').click()")
+        .await?;
+    page.wait_for(
+        "document.querySelector('#notify-toggle').getAttribute('aria-pressed') === 'true'",
+        "notifications switched on",
+    )
+    .await?;
+    // In front, the list shows new mail; no popup.
+    send_subjects(
+        &server,
+        "shop@example.com",
+        "me@example.com",
+        &["Seen in the list"],
+    )
+    .await?;
+    page.wait_for(&row_with_subject("Seen in the list"), "the row")
+        .await?;
+    // In the background, a popup names the subject and the header sender.
+    page.run("window.__hidden = true").await?;
+    send_subjects(
+        &server,
+        "shop@example.com",
+        "me@example.com",
+        &["Order shipped"],
+    )
+    .await?;
+    page.wait_for("window.__notes.length === 1", "one notification")
+        .await?;
+    let (title, body): (String, String) = page
+        .eval("[window.__notes[0].title, window.__notes[0].body]")
+        .await?;
+    expect(
+        title == "Order shipped" && body == "From Sender",
+        format!("notification {title:?} / {body:?}"),
+    )?;
+    // Clicking it opens that message.
+    page.run("window.__hidden = false; window.__notes[0].onclick()")
+        .await?;
+    page.wait_for(
+        "document.querySelector('.message-subject')?.textContent === 'Order shipped'",
+        "the notified message open",
+    )
+    .await?;
+    let count: usize = page.eval("window.__notes.length").await?;
+    expect(
+        count == 1,
+        format!("{count} notifications for two messages"),
+    )?;
+    page.assert_no_errors(true).await?;
+    page.close().await;
+    server.shutdown().await;
+    Ok(())
+}
+
 pub async fn search_filters(ui: &Ui) -> Outcome {
     let server = common::start().await;
     send_subjects(

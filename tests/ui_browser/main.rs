@@ -57,6 +57,9 @@ async fn web_ui_in_a_real_browser() {
         ("new mail appears live", |ui| {
             Box::pin(new_mail_appears_live(ui))
         }),
+        ("desktop notifications in the background", |ui| {
+            Box::pin(desktop_notifications(ui))
+        }),
         ("message tabs show the right content", |ui| {
             Box::pin(message_tabs(ui))
         }),
