@@ -13,7 +13,8 @@ pub async fn send_subjects(server: &Running, from: &str, to: &str, subjects: &[&
     Ok(())
 }
 
-pub async fn send(server: &Running, from: &str, to: &[&str], raw: &str) -> Outcome {
+/// Sends `raw` over SMTP; returns the stored message's ID, from the 250 reply.
+pub async fn send(server: &Running, from: &str, to: &[&str], raw: &str) -> Result<String, String> {
     use lettre::transport::smtp::AsyncSmtpTransport;
     use lettre::transport::smtp::extension::ClientId;
     let transport = AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
@@ -29,11 +30,17 @@ pub async fn send(server: &Running, from: &str, to: &[&str], raw: &str) -> Outco
             .map_err(err)?,
     )
     .map_err(err)?;
-    transport
+    let reply = transport
         .send_raw(&envelope, raw.as_bytes())
         .await
         .map_err(err)?;
-    Ok(())
+    let text = reply.message().collect::<Vec<_>>().join(" ");
+    let id = text.rsplit(' ').next().unwrap_or_default();
+    expect(
+        id.len() == mailcatch::store::ID_LEN,
+        format!("250 reply {text:?}"),
+    )?;
+    Ok(id.to_string())
 }
 
 pub fn simple(subject: &str, body: &str) -> String {

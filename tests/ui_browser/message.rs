@@ -4,19 +4,13 @@ use super::*;
 
 pub async fn message_tabs(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    send(
+    let id = send(
         &server,
         "bounces@mailer.example",
         &["to@example.com", "hidden@example.com"],
         &rich_message(),
     )
     .await?;
-    let id = server
-        .store()
-        .latest(None)
-        .ok_or("no message stored")?
-        .id()
-        .to_string();
     let page = ui.open(&server, "/").await?;
     page.wait_for(&row_with_subject("Quarterly report ✓"), "the row")
         .await?;
@@ -171,19 +165,13 @@ pub async fn message_tabs(ui: &Ui) -> Outcome {
 
 pub async fn email_scripts_never_run(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    send(
+    let id = send(
         &server,
         "evil@example.com",
         &["victim@example.com"],
         &hostile_message(),
     )
     .await?;
-    let id = server
-        .store()
-        .latest(None)
-        .ok_or("no message stored")?
-        .id()
-        .to_string();
     let page = ui.open(&server, &format!("/view/{id}")).await?;
     page.wait_for(
         "!!document.querySelector('.preview-frame')",

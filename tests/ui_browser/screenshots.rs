@@ -10,19 +10,13 @@ pub async fn screenshots(ui: &Ui) -> Outcome {
         let raw = alternative(from, to, subject, text, html);
         send(&server, "noreply@shop.example", &[to], &raw).await?;
     }
-    send(
+    let id = send(
         &server,
         "bounces@mailer.example",
         &["to@example.com", "hidden@example.com"],
         &rich_message(),
     )
     .await?;
-    let id = server
-        .store()
-        .latest(None)
-        .ok_or("no message")?
-        .id()
-        .to_string();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     std::fs::create_dir_all(&dir).map_err(err)?;
     for theme in ["light", "dark"] {
