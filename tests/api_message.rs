@@ -216,6 +216,48 @@ async fn raw_and_download() {
     api.shutdown().await;
 }
 
+/// A large text message is kept compressed and read off the async threads;
+/// every endpoint that reads its raw bytes still sees them exactly.
+#[tokio::test]
+async fn large_compressed_message_reads_back_exactly() {
+    let api = start().await;
+    let line = "The same quarterly numbers, line after line, compress very well.\r\n";
+    let raw = simple(
+        "alice@example.com",
+        "bob@example.com",
+        "Large",
+        &line.repeat(20_000),
+    );
+    assert!(raw.len() > 1024 * 1024);
+    let m = api.insert(&raw);
+    assert!(
+        m.raw_footprint() < raw.len() / 8,
+        "kept compressed: {} of {} B",
+        m.raw_footprint(),
+        raw.len()
+    );
+    let response = api.get(&format!("/api/v1/message/{}/raw", m.id())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), raw);
+    let headers = api
+        .get_json(&format!("/api/mailcatch/v1/message/{}/headers", m.id()))
+        .await;
+    assert!(headers.to_string().contains("Large"), "{headers}");
+    let envelope = api
+        .get_json(&format!("/api/mailcatch/v1/message/{}/envelope", m.id()))
+        .await;
+    assert_eq!(envelope["HeaderFrom"]["Address"], "alice@example.com");
+    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
+    assert_eq!(message["Size"], raw.len());
+    assert!(
+        message["Text"]
+            .as_str()
+            .unwrap()
+            .starts_with("The same quarterly")
+    );
+    api.shutdown().await;
+}
+
 #[tokio::test]
 async fn parts_are_served_safely() {
     let api = start().await;

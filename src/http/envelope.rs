@@ -115,14 +115,20 @@ fn not_found() -> Response {
 
 async fn envelope(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     match find(&app, &id) {
-        Some(message) => Json(envelope_view(&message)).into_response(),
+        Some(message) => match super::read_message(&message, envelope_view).await {
+            Some(view) => Json(view).into_response(),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
         None => not_found(),
     }
 }
 
 async fn headers(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     match find(&app, &id) {
-        Some(message) => Json(header_lines(&message.raw())).into_response(),
+        Some(message) => match super::read_message(&message, |m| header_lines(&m.raw())).await {
+            Some(lines) => Json(lines).into_response(),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
         None => not_found(),
     }
 }

@@ -140,6 +140,22 @@ impl HttpState {
     }
 }
 
+/// Runs `read` on a message: inline when the message is small, on a blocking
+/// thread when it is large, since decompressing or parsing megabytes must
+/// not stall the async workers. `None` only if that thread panicked.
+pub async fn read_message<T: Send + 'static>(
+    message: &Arc<StoredMessage>,
+    read: impl FnOnce(&StoredMessage) -> T + Send + 'static,
+) -> Option<T> {
+    if message.size() < crate::store::LARGE_MESSAGE_BYTES {
+        return Some(read(message));
+    }
+    let message = message.clone();
+    tokio::task::spawn_blocking(move || read(&message))
+        .await
+        .ok()
+}
+
 /// Every route. `/livez` and `/readyz` sit outside auth; the API, the views
 /// and the WebSocket also pass the Origin check.
 pub fn router(state: Arc<HttpState>) -> Router {

@@ -18,14 +18,12 @@ use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
 use crate::config::{SmtpConfig, parse_credentials};
 use crate::shutdown::Shutdown;
-use crate::store::{Event, Incoming, Store, TlsInfo};
+use crate::store::{Event, Incoming, LARGE_MESSAGE_BYTES, Store, TlsInfo};
 use crate::tls::{CertSource, server_config};
 use crate::{App, StartError};
 
 /// How much is read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
-/// Messages larger than this are parsed off the async worker threads.
-const BLOCKING_PARSE_BYTES: usize = 256 * 1024;
 
 /// Bound SMTP listeners, ready to serve.
 pub struct SmtpServer {
@@ -412,7 +410,7 @@ async fn store_message(store: &Arc<Store>, incoming: Incoming) -> Option<String>
         );
         message.id().to_string()
     };
-    if incoming.raw.len() < BLOCKING_PARSE_BYTES {
+    if incoming.raw.len() < LARGE_MESSAGE_BYTES {
         return Some(insert(store, incoming));
     }
     let store = store.clone();

@@ -28,6 +28,10 @@ pub use id::{ID_LEN, MessageId};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use search::Query;
 
+/// Reading a message at least this large (decompressing, parsing) takes long
+/// enough that async callers should do it on a blocking thread.
+pub const LARGE_MESSAGE_BYTES: usize = 256 * 1024;
+
 /// Caps that keep the store's memory bounded.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreLimits {

@@ -8,11 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::HttpState;
 use crate::http::error::ApiError;
 use crate::http::json::{GoJson, Message, headers_map};
 use crate::http::params::Params;
 use crate::http::safe_download;
+use crate::http::{HttpState, read_message};
+use crate::store::StoredMessage;
 
 /// `GET /api/v1/message/{ID}`: the full message, which it marks read.
 pub async fn message(
@@ -45,7 +46,10 @@ pub async fn raw(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let message = state.resolve(&id, &params)?;
-    let mut response = Body::from(message.raw()).into_response();
+    let raw = read_message(&message, StoredMessage::raw)
+        .await
+        .ok_or(ApiError::Internal)?;
+    let mut response = Body::from(raw).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
