@@ -219,6 +219,48 @@ pub struct StoreConfig {
         default_value_t = 512
     )]
     pub max_store_mb: usize,
+
+    /// Delete messages older than this: a number and a unit, s, m, h or d (e.g. `1h`, `7d`).
+    #[arg(long = "max-age", env = "MP_MAX_AGE", value_parser = parse_age)]
+    pub max_age: Option<std::time::Duration>,
+
+    /// Keep messages in this SQLite database file (created if absent), so they survive restarts; in memory if unset.
+    #[arg(
+        long = "database",
+        short = 'd',
+        env = "MP_DATABASE",
+        value_name = "PATH"
+    )]
+    pub database: Option<String>,
+}
+
+/// `--max-age`: `90s`, `30m`, `1h`, `7d` (Mailpit's `h` and `d`, plus `s` and `m`).
+fn parse_age(value: &str) -> Result<std::time::Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{value:?} needs a unit: s, m, h or d (e.g. 7d)"))?;
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number followed by s, m, h or d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => {
+            return Err(format!(
+                "{value:?}: unknown unit {unit:?}; use s, m, h or d"
+            ));
+        }
+    };
+    if number == 0 {
+        return Err("the age must be more than 0".into());
+    }
+    Ok(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    ))
 }
 
 #[derive(Clone, Debug, Args)]
@@ -248,6 +290,18 @@ impl Config {
         crate::store::StoreLimits {
             max_messages: self.store.max_messages,
             max_bytes: self.store.max_store_mb.saturating_mul(MB),
+            max_age: self.store.max_age,
+        }
+    }
+
+    /// The storage engine `--database` selects.
+    pub fn engine(&self) -> Result<crate::store::Engine, String> {
+        match self.store.database.as_deref().map(str::trim) {
+            None | Some("") => Ok(crate::store::Engine::Memory),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(
+                "--database: PostgreSQL is not supported yet; give a file path for SQLite".into(),
+            ),
+            Some(path) => Ok(crate::store::Engine::Sqlite(path.into())),
         }
     }
 }

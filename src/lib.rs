@@ -12,107 +12,17 @@
 //! # Ok(()) }
 //! ```
 
+mod app;
 pub mod chaos;
 pub mod config;
 pub mod http;
+mod running;
 pub mod sendmail;
 pub mod shutdown;
 pub mod smtp;
 pub mod store;
 pub mod tls;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Instant;
-
-use tokio::task::JoinSet;
-
+pub use app::{App, Counters};
 pub use config::Config;
-use shutdown::Shutdown;
-use store::Store;
-
-/// Shared state of a running mailcatch, handed to the SMTP and HTTP sides.
-pub struct App {
-    pub config: Config,
-    pub store: Arc<Store>,
-    pub chaos: Arc<chaos::Chaos>,
-    pub started: Instant,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("TLS: {0}")]
-    Tls(String),
-    #[error("configuration: {0}")]
-    Config(String),
-}
-
-/// A running mailcatch: its bound addresses and the means to stop it.
-pub struct Running {
-    pub smtp_addr: SocketAddr,
-    pub smtps_addr: Option<SocketAddr>,
-    pub http_addr: SocketAddr,
-    pub app: Arc<App>,
-    shutdown: Shutdown,
-    tasks: JoinSet<()>,
-}
-
-/// Binds every listener, then serves in background tasks.
-pub async fn start(config: Config) -> Result<Running, StartError> {
-    let chaos = Arc::new(match config.smtp.chaos_triggers.as_deref() {
-        Some(spec) => chaos::Chaos::new(
-            true,
-            chaos::Chaos::parse_triggers(spec).map_err(StartError::Config)?,
-        ),
-        None => chaos::Chaos::new(config.smtp.enable_chaos, chaos::Triggers::default()),
-    });
-    let app = Arc::new(App {
-        store: Store::new(config.store_limits()),
-        chaos,
-        started: Instant::now(),
-        config,
-    });
-    let shutdown = Shutdown::new();
-    let mut tasks = JoinSet::new();
-
-    let smtp = smtp::server::bind(app.clone()).await?;
-    let http = http::bind(app.clone()).await?;
-    let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
-    tasks.spawn(smtp.serve(shutdown.clone()));
-    tasks.spawn(http.serve(shutdown.clone()));
-    tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");
-
-    Ok(Running {
-        smtp_addr,
-        smtps_addr,
-        http_addr,
-        app,
-        shutdown,
-        tasks,
-    })
-}
-
-impl Running {
-    pub fn store(&self) -> &Arc<Store> {
-        &self.app.store
-    }
-
-    /// Stops accepting, lets in-flight SMTP transactions finish within the
-    /// grace period, and waits for every task.
-    pub async fn shutdown(mut self) {
-        self.shutdown.trigger();
-        while self.tasks.join_next().await.is_some() {}
-    }
-
-    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
-    pub async fn run_until_signal(self) {
-        shutdown::signal().await;
-        tracing::info!("shutting down");
-        self.shutdown().await;
-    }
-}
+pub use running::{Running, StartError, start};

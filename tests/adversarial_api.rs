@@ -50,7 +50,14 @@ async fn unknown_malformed_and_traversing_ids_get_4xx() {
     deliver(&running, 3).await;
     let base = common::base_url(&running);
     let http = reqwest::Client::new();
-    let id = running.store().latest(None).unwrap().id().to_string();
+    let id = running
+        .store()
+        .latest(None)
+        .await
+        .unwrap()
+        .unwrap()
+        .id()
+        .to_string();
     let long = "A".repeat(10_000);
     let bad_ids = [
         "0000000000000000000000", // right shape, unknown
@@ -114,7 +121,7 @@ async fn unknown_malformed_and_traversing_ids_get_4xx() {
     )
     .await;
     assert_eq!((status, body.as_str()), (200, "attached"));
-    assert_eq!(running.store().len(), 3);
+    assert_eq!(running.store().counts().await.unwrap().total, 3);
     running.shutdown().await;
 }
 
@@ -152,7 +159,7 @@ async fn absurd_paging_is_answered_sanely() {
             }
         }
     }
-    assert_eq!(running.store().len(), 5);
+    assert_eq!(running.store().counts().await.unwrap().total, 5);
     running.shutdown().await;
 }
 
@@ -164,7 +171,10 @@ async fn ten_megabyte_json_bodies_are_refused_without_harm() {
     let http = reqwest::Client::new();
     let ids: Vec<String> = running
         .store()
-        .snapshot()
+        .list(0, 0, None)
+        .await
+        .unwrap()
+        .messages
         .iter()
         .map(|m| m.id().to_string())
         .collect();
@@ -194,9 +204,20 @@ async fn ten_megabyte_json_bodies_are_refused_without_harm() {
             assert!((400..500).contains(&status), "{what}: {status}");
         }
     }
-    assert_eq!(running.store().len(), 4, "nothing lost");
+    assert_eq!(
+        running.store().counts().await.unwrap().total,
+        4,
+        "nothing lost"
+    );
     assert!(
-        running.store().snapshot().iter().all(|m| !m.is_read()),
+        running
+            .store()
+            .list(0, 0, None)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .all(|m| !m.is_read()),
         "the padded request changed nothing"
     );
     let (status, _) = call(http.get(format!("{base}/api/v1/messages")), "list").await;
@@ -252,7 +273,7 @@ async fn a_websocket_client_that_never_reads_slows_nobody() {
     // after a few frames): it took nowhere near the server's 10 s send
     // time-out per blocked frame.
     assert!(ingest < Duration::from_secs(20), "ingest took {ingest:?}");
-    assert_eq!(running.store().len(), MESSAGES);
+    assert_eq!(running.store().counts().await.unwrap().total, MESSAGES);
     // The healthy client kept getting frames to the end: every `new`, or,
     // where it fell behind (the feed never blocks the store), a `prune`
     // that tells it to refetch. Its view is never silently stale: it saw

@@ -23,7 +23,7 @@ fn transaction(subject: &str, body: &str) -> String {
 /// Proves the server still works: a fresh connection delivers a message,
 /// and the store grows by exactly one.
 async fn assert_still_serving(running: &Running) {
-    let before = running.store().len();
+    let before = running.store().counts().await.unwrap().total;
     let mut client = RawClient::connect(running.smtp_addr).await;
     client
         .send(format!(
@@ -34,18 +34,26 @@ async fn assert_still_serving(running: &Running) {
     assert_eq!(client.codes(5).await, [250, 250, 250, 354, 250]);
     assert_eq!(client.command("QUIT").await, 221);
     assert_eq!(
-        running.store().len(),
+        running.store().counts().await.unwrap().total,
         before + 1,
         "the check message was stored"
     );
-    let latest = running.store().latest(None).expect("a message");
+    let latest = running
+        .store()
+        .latest(None)
+        .await
+        .unwrap()
+        .expect("a message");
     assert_eq!(latest.summary.subject, "still serving");
 }
 
-fn subjects(running: &Running) -> Vec<String> {
+async fn subjects(running: &Running) -> Vec<String> {
     let mut subjects: Vec<_> = running
         .store()
-        .snapshot()
+        .list(0, 0, None)
+        .await
+        .unwrap()
+        .messages
         .iter()
         .map(|m| m.summary.subject.clone())
         .collect();
@@ -79,12 +87,12 @@ async fn smuggling_sequences_split_across_writes_never_end_a_message() {
         );
         assert_eq!(client.command("NOOP").await, 250, "{smuggle:?}: in sync");
     }
-    let messages = running.store().snapshot();
+    let messages = running.store().list(0, 0, None).await.unwrap().messages;
     assert_eq!(messages.len(), smuggles.len());
     for message in &messages {
         assert_eq!(message.summary.subject, "carrier");
         assert_eq!(message.envelope.mail_from, "a@example.com");
-        let raw = message.raw();
+        let raw = running.store().raw(message).await.unwrap();
         let raw = String::from_utf8_lossy(&raw);
         assert!(
             raw.contains("Subject: injected"),
@@ -109,9 +117,13 @@ async fn smuggling_inside_bdat_is_content() {
         .await;
     assert_eq!(client.codes(4).await, [250, 250, 250, 250]);
     assert_eq!(client.command("NOOP").await, 250);
-    assert_eq!(subjects(&running), ["chunk"]);
+    assert_eq!(subjects(&running).await, ["chunk"]);
     assert_eq!(
-        &running.store().latest(None).unwrap().raw()[..],
+        &running
+            .store()
+            .raw(&running.store().latest(None).await.unwrap().unwrap())
+            .await
+            .unwrap()[..],
         body.as_bytes()
     );
     running.shutdown().await;
@@ -131,7 +143,7 @@ async fn a_2mb_line_without_crlf_in_data_is_stored_whole() {
     }
     client.send("\r\n.\r\n").await;
     assert_eq!(client.reply().await.code, 250);
-    let stored = running.store().latest(None).unwrap();
+    let stored = running.store().latest(None).await.unwrap().unwrap();
     assert_eq!(stored.summary.subject, "long line");
     assert!(stored.size() > 2 * 1024 * 1024);
     assert!(
@@ -161,7 +173,7 @@ async fn a_2mb_line_over_the_size_limit_is_refused_and_the_session_recovers() {
     assert_eq!(client.reply().await.code, 552);
     client.send(transaction("after oversize", "fine")).await;
     assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
-    assert_eq!(subjects(&running), ["after oversize"]);
+    assert_eq!(subjects(&running).await, ["after oversize"]);
     running.shutdown().await;
 }
 
@@ -188,7 +200,7 @@ async fn a_100kb_command_line_in_pieces_and_without_end_is_answered_500() {
     dangling.send("B".repeat(100 * 1024)).await;
     assert_eq!(dangling.reply().await.code, 500);
     drop(dangling);
-    assert_eq!(subjects(&running), ["after long command"]);
+    assert_eq!(subjects(&running).await, ["after long command"]);
     assert_still_serving(&running).await;
     running.shutdown().await;
 }
@@ -236,7 +248,7 @@ async fn oversize_by_declared_size_and_by_bdat_content() {
         ))
         .await;
     assert_eq!(client.reply().await.code, 552);
-    assert_eq!(running.store().len(), 0);
+    assert_eq!(running.store().counts().await.unwrap().total, 0);
     assert_still_serving(&running).await;
     running.shutdown().await;
 }
@@ -291,7 +303,7 @@ async fn a_thousand_concurrent_connections_each_deliver() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), [250, 250, 250, 354, 250, 221]);
     }
-    assert_eq!(running.store().len(), CLIENTS);
+    assert_eq!(running.store().counts().await.unwrap().total, CLIENTS);
     assert_still_serving(&running).await;
     running.shutdown().await;
 }
@@ -339,7 +351,7 @@ async fn slowloris_clients_hit_the_cap_then_time_out() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(accepted, "no slot freed after the time-outs");
-    assert_eq!(running.store().len(), 0);
+    assert_eq!(running.store().counts().await.unwrap().total, 0);
     assert_still_serving(&running).await;
     running.shutdown().await;
 }
@@ -390,7 +402,7 @@ async fn disconnects_mid_transfer_under_load_lose_nothing_stored() {
         quitter.await.unwrap();
     }
     steady.await.unwrap();
-    let stored = subjects(&running);
+    let stored = subjects(&running).await;
     let expected: Vec<_> = (0..50).map(|n| format!("steady {n:02}")).collect();
     assert_eq!(stored, expected, "every steady message, and no cut one");
     assert_still_serving(&running).await;
@@ -412,7 +424,7 @@ async fn a_message_sent_whole_before_hanging_up_is_kept() {
     stream.shutdown().await.unwrap();
     drop(stream);
     assert!(
-        common::eventually(|| running.store().len() == 1).await,
+        common::eventually(async || running.store().counts().await.unwrap().total == 1).await,
         "a complete message is stored even if its 250 cannot be delivered"
     );
     assert_still_serving(&running).await;
@@ -437,19 +449,19 @@ async fn a_flood_past_the_byte_cap_keeps_memory_bounded_and_the_newest_intact() 
             .await;
         assert_eq!(client.codes(4).await, [250, 250, 354, 250], "message {n}");
         assert!(
-            running.store().bytes() <= CAP,
+            running.store().counts().await.unwrap().bytes <= CAP as u64,
             "over the cap after message {n}"
         );
     }
-    let kept = subjects(&running);
+    let kept = subjects(&running).await;
     assert!(kept.len() < 200 && kept.len() > 10, "kept {}", kept.len());
     // The oldest went; what is left is the newest run, unbroken.
     let expected: Vec<_> = (200 - kept.len()..200)
         .map(|n| format!("flood {n:03}"))
         .collect();
     assert_eq!(kept, expected);
-    let newest = running.store().latest(None).unwrap();
+    let newest = running.store().latest(None).await.unwrap().unwrap();
     assert_eq!(newest.summary.subject, "flood 199");
-    assert!(String::from_utf8_lossy(&newest.raw()).contains(&body));
+    assert!(String::from_utf8_lossy(&running.store().raw(&newest).await.unwrap()).contains(&body));
     running.shutdown().await;
 }

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn full_message_shape_and_mark_read() {
     let api = start().await;
-    let m = api.insert_with(&rich(), &["bob@example.com", "secret@example.com"]);
+    let m = api
+        .insert_with(&rich(), &["bob@example.com", "secret@example.com"])
+        .await;
     let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
     let keys: Vec<&str> = message
         .as_object()
@@ -102,13 +104,17 @@ async fn latest_with_and_without_query() {
     let api = start().await;
     let (status, body) = api.call(Method::GET, "/api/v1/message/latest").await;
     assert_eq!((status, body.as_str()), (404, "Message not found"));
-    let older = api.insert(&simple(
-        "a@example.com",
-        "b@example.com",
-        "needle here",
-        "x",
-    ));
-    let newer = api.insert(&simple("c@example.com", "d@example.com", "other", "y"));
+    let older = api
+        .insert(&simple(
+            "a@example.com",
+            "b@example.com",
+            "needle here",
+            "x",
+        ))
+        .await;
+    let newer = api
+        .insert(&simple("c@example.com", "d@example.com", "other", "y"))
+        .await;
     assert_eq!(
         api.get_json("/api/v1/message/latest").await["ID"],
         newer.id()
@@ -133,7 +139,7 @@ async fn latest_with_and_without_query() {
 #[tokio::test]
 async fn unknown_and_hostile_ids_are_404() {
     let api = start().await;
-    let m = api.insert(&rich());
+    let m = api.insert(&rich()).await;
     let id = m.id();
     for path in [
         "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA".to_string(),
@@ -162,7 +168,7 @@ async fn unknown_and_hostile_ids_are_404() {
 #[tokio::test]
 async fn headers_are_canonical_sorted_and_multi_valued() {
     let api = start().await;
-    let m = api.insert(&rich());
+    let m = api.insert(&rich()).await;
     let response = api
         .get(&format!("/api/v1/message/{}/headers", m.id()))
         .await;
@@ -197,7 +203,7 @@ async fn headers_are_canonical_sorted_and_multi_valued() {
 async fn raw_and_download() {
     let api = start().await;
     let raw = rich();
-    let m = api.insert(&raw);
+    let m = api.insert(&raw).await;
     let response = api.get(&format!("/api/v1/message/{}/raw", m.id())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -229,7 +235,7 @@ async fn large_compressed_message_reads_back_exactly() {
         &line.repeat(20_000),
     );
     assert!(raw.len() > 1024 * 1024);
-    let m = api.insert(&raw);
+    let m = api.insert(&raw).await;
     assert!(
         m.raw_footprint() < raw.len() / 8,
         "kept compressed: {} of {} B",
@@ -261,7 +267,7 @@ async fn large_compressed_message_reads_back_exactly() {
 #[tokio::test]
 async fn parts_are_served_safely() {
     let api = start().await;
-    let m = api.insert(&rich());
+    let m = api.insert(&rich()).await;
     let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
     let part_url = |p: &Value| {
         format!(
@@ -309,7 +315,7 @@ async fn parts_are_served_safely() {
 #[tokio::test]
 async fn html_and_text_views() {
     let api = start().await;
-    let m = api.insert(&rich());
+    let m = api.insert(&rich()).await;
     let response = api.get(&format!("/view/{}.html", m.id())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -353,12 +359,14 @@ async fn html_and_text_views() {
         "Hello plain world"
     );
 
-    let plain_only = api.insert(&simple(
-        "a@example.com",
-        "b@example.com",
-        "plain",
-        "just text",
-    ));
+    let plain_only = api
+        .insert(&simple(
+            "a@example.com",
+            "b@example.com",
+            "plain",
+            "just text",
+        ))
+        .await;
     let (status, body) = api
         .call(Method::GET, &format!("/view/{}.html", plain_only.id()))
         .await;

@@ -14,16 +14,19 @@ async fn list_envelope_and_summary_shapes() {
     assert_eq!(empty["messages"], Value::Array(vec![]));
     assert_eq!(empty["tags"], Value::Array(vec![]));
 
-    api.insert(&simple("a@example.com", "b@example.com", "first", "one"));
-    let second = api.insert_with(
-        &simple(
-            "\"Sam Sender\" <sam+news@example.com>",
-            "b@example.com",
-            "second <&>",
-            "two",
-        ),
-        &["b@example.com", "hidden@example.com"],
-    );
+    api.insert(&simple("a@example.com", "b@example.com", "first", "one"))
+        .await;
+    let second = api
+        .insert_with(
+            &simple(
+                "\"Sam Sender\" <sam+news@example.com>",
+                "b@example.com",
+                "second <&>",
+                "two",
+            ),
+            &["b@example.com", "hidden@example.com"],
+        )
+        .await;
     let response = api.get("/api/v1/messages").await;
     assert_eq!(response.headers()["content-type"], "application/json");
     let text = response.text().await.unwrap();
@@ -110,7 +113,8 @@ async fn pagination_limit_zero_and_bad_numbers() {
             "b@example.com",
             &format!("m{i}"),
             "x",
-        ));
+        ))
+        .await;
     }
     let page = api.get_json("/api/v1/messages?start=2&limit=3").await;
     assert_eq!(page["count"], 3);
@@ -149,9 +153,14 @@ async fn pagination_limit_zero_and_bad_numbers() {
 #[tokio::test]
 async fn read_status_by_ids_search_and_all() {
     let api = start().await;
-    let a = api.insert(&simple("a@example.com", "x@example.com", "alpha", "x"));
-    let b = api.insert(&simple("b@example.com", "x@example.com", "beta", "x"));
-    api.insert(&simple("c@example.com", "x@example.com", "gamma", "x"));
+    let a = api
+        .insert(&simple("a@example.com", "x@example.com", "alpha", "x"))
+        .await;
+    let b = api
+        .insert(&simple("b@example.com", "x@example.com", "beta", "x"))
+        .await;
+    api.insert(&simple("c@example.com", "x@example.com", "gamma", "x"))
+        .await;
 
     let body = format!(
         r#"{{"IDs": ["{}", "{}", "nonexistent"], "Read": true}}"#,
@@ -226,8 +235,12 @@ async fn read_status_by_ids_search_and_all() {
 #[tokio::test]
 async fn delete_by_ids_and_everything() {
     let api = start().await;
-    let a = api.insert(&simple("a@example.com", "x@example.com", "a", "x"));
-    let b = api.insert(&simple("b@example.com", "x@example.com", "b", "x"));
+    let a = api
+        .insert(&simple("a@example.com", "x@example.com", "a", "x"))
+        .await;
+    let b = api
+        .insert(&simple("b@example.com", "x@example.com", "b", "x"))
+        .await;
     let body = format!(r#"{{"IDs": ["{}", "../../etc/passwd"]}}"#, a.id());
     let (status, text) = api
         .send_json(Method::DELETE, "/api/v1/messages", &body)
@@ -242,10 +255,16 @@ async fn delete_by_ids_and_everything() {
 
     // A form-encoded body (the PyPI client) deletes the IDs it names
     // (Mailpit deletes everything here; mailcatch takes the client at its word).
-    let kept = api.insert(&simple("a@example.com", "x@example.com", "a", "x"));
-    let gone: Vec<_> = (0..2)
-        .map(|_| api.insert(&simple("a@example.com", "x@example.com", "a", "x")))
-        .collect();
+    let kept = api
+        .insert(&simple("a@example.com", "x@example.com", "a", "x"))
+        .await;
+    let mut gone = Vec::new();
+    for _ in 0..2 {
+        gone.push(
+            api.insert(&simple("a@example.com", "x@example.com", "a", "x"))
+                .await,
+        );
+    }
     let response = api
         .client
         .delete(api.url("/api/v1/messages"))
@@ -267,7 +286,8 @@ async fn delete_by_ids_and_everything() {
     assert_eq!(response.status(), 200);
     assert_eq!(api.get_json("/api/v1/messages").await["unread"], 0);
     api.call(Method::DELETE, "/api/v1/messages").await;
-    api.insert(&simple("a@example.com", "x@example.com", "a", "x"));
+    api.insert(&simple("a@example.com", "x@example.com", "a", "x"))
+        .await;
     assert_eq!(
         api.send_json(Method::DELETE, "/api/v1/messages", r#"{"IDs": []}"#)
             .await
@@ -281,9 +301,12 @@ async fn delete_by_ids_and_everything() {
 #[tokio::test]
 async fn info_and_webui() {
     let api = api_support::start_with(|c| c.smtp.label = "CI box".into()).await;
-    let m = api.insert(&simple("a@example.com", "b+blue@example.com", "x", "x"));
+    let m = api
+        .insert(&simple("a@example.com", "b+blue@example.com", "x", "x"))
+        .await;
     api.get_json(&format!("/api/v1/message/{}", m.id())).await;
-    api.insert(&simple("a@example.com", "b+blue@example.com", "y", "y"));
+    api.insert(&simple("a@example.com", "b+blue@example.com", "y", "y"))
+        .await;
     let info = api.get_json("/api/v1/info").await;
     assert!(info["Version"].as_str().unwrap().starts_with('v'));
     assert_eq!(info["Messages"], 2);

@@ -4,11 +4,12 @@
 mod api_support;
 
 use api_support::{Api, ids, rich, simple, start};
+use mailcatch::store::Selection;
 use reqwest::Method;
 
 /// The 100 messages of Mailpit's `insertEmailData`, each tagged
 /// `Test tag NNN`.
-fn insert_mailpit_test_data(api: &Api) {
+async fn insert_mailpit_test_data(api: &Api) {
     for i in 0..100 {
         let raw = format!(
             "From: \"From {i}\" <from-{i}@example.com>\r\nTo: \"To {i}\" <to-{i}@example.com>\r\n\
@@ -16,10 +17,12 @@ Subject: Subject line {i} end\r\nMessage-ID: <{i}@mailpit.test>\r\n\
 Date: Tue, 1 Jul 2025 10:00:00 +0200\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
 This is the email body {i} <jdsauk;dwqmdqw;>.\r\n"
         );
-        let message = api.insert(&raw);
+        let message = api.insert(&raw).await;
         api.running
             .store()
-            .set_tags(&[message.id().to_string()], &[format!("Test tag {i:03}")]);
+            .set_tags(&[message.id().to_string()], &[format!("Test tag {i:03}")])
+            .await
+            .unwrap();
     }
 }
 
@@ -49,7 +52,7 @@ fn urlencode(text: &str) -> String {
 #[tokio::test]
 async fn every_example_of_the_contract_table() {
     let api = start().await;
-    insert_mailpit_test_data(&api);
+    insert_mailpit_test_data(&api).await;
     let table: [(&str, usize); 14] = [
         ("from-1@example.com", 1),
         ("from:from-1@example.com", 1),
@@ -79,8 +82,12 @@ async fn every_example_of_the_contract_table() {
 #[tokio::test]
 async fn search_envelope_paging_and_errors() {
     let api = start().await;
-    insert_mailpit_test_data(&api);
-    api.running.store().set_read_all(true);
+    insert_mailpit_test_data(&api).await;
+    api.running
+        .store()
+        .set_read(mailcatch::store::Selection::All, true)
+        .await
+        .unwrap();
     let result = api
         .get_json("/api/v1/search?query=from%3A%40example.com&start=10&limit=5")
         .await;
@@ -121,17 +128,27 @@ async fn search_envelope_paging_and_errors() {
 #[tokio::test]
 async fn every_filter_keyword() {
     let api = start().await;
-    let rich = api.insert_with(&rich(), &["bob@example.com", "hidden@example.com"]);
-    let plain = api.insert(&simple(
-        "Zoë Ångström <zoe@example.org>",
-        "Ünïcode Person <uni@example.org>",
-        "Grüße aus Köln",
-        "Straße und Bücher",
-    ));
+    let rich = api
+        .insert_with(&rich(), &["bob@example.com", "hidden@example.com"])
+        .await;
+    let plain = api
+        .insert(&simple(
+            "Zoë Ångström <zoe@example.org>",
+            "Ünïcode Person <uni@example.org>",
+            "Grüße aus Köln",
+            "Straße und Bücher",
+        ))
+        .await;
     api.running
         .store()
-        .set_tags(&[plain.id().to_string()], &["Urgent".to_string()]);
-    api.running.store().set_read([&rich], true);
+        .set_tags(&[plain.id().to_string()], &["Urgent".to_string()])
+        .await
+        .unwrap();
+    api.running
+        .store()
+        .set_read(Selection::Ids(&[rich.id().to_string()]), true)
+        .await
+        .unwrap();
 
     let cases: &[(&str, &[&str])] = &[
         ("cc:dave", &[rich.id()]),
@@ -188,7 +205,9 @@ async fn every_filter_keyword() {
 #[tokio::test]
 async fn dates_follow_tz_and_before_parameter() {
     let api = start().await;
-    let message = api.insert(&simple("a@example.com", "b@example.com", "dated", "x"));
+    let message = api
+        .insert(&simple("a@example.com", "b@example.com", "dated", "x"))
+        .await;
     // A civil time an hour after receipt in UTC is an hour before it in
     // UTC+2 (Europe/Berlin in July is UTC+2; use a fixed zone instead).
     let received = message.created;
@@ -223,7 +242,7 @@ async fn dates_follow_tz_and_before_parameter() {
 #[tokio::test]
 async fn delete_by_search_and_read_status_by_search() {
     let api = start().await;
-    insert_mailpit_test_data(&api);
+    insert_mailpit_test_data(&api).await;
     let (status, body) = api
         .call(
             Method::DELETE,

@@ -126,7 +126,9 @@ async fn foreign_origins_are_refused_unless_allowed() {
     }
     // The UI's sandboxed preview loads inline images with `Origin: null`:
     // reading a part is allowed (without CORS headers), changing mail is not.
-    let message = api.insert(&simple("a@example.com", "b@example.com", "x", "x"));
+    let message = api
+        .insert(&simple("a@example.com", "b@example.com", "x", "x"))
+        .await;
     let part = with_origin(
         Method::GET,
         &format!("/api/v1/message/{}/part/1", message.id()),
@@ -186,7 +188,8 @@ async fn foreign_origins_are_refused_unless_allowed() {
 #[tokio::test]
 async fn json_bodies_are_capped() {
     let api = start_with(|c| c.http.max_json_body = 1024).await;
-    api.insert(&simple("a@example.com", "b@example.com", "kept", "x"));
+    api.insert(&simple("a@example.com", "b@example.com", "kept", "x"))
+        .await;
     let big = format!(r#"{{"IDs": ["{}"], "Read": true}}"#, "A".repeat(4096));
     let (status, body) = api.send_json(Method::PUT, "/api/v1/messages", &big).await;
     assert_eq!(
@@ -209,7 +212,9 @@ async fn json_bodies_are_capped() {
 #[tokio::test]
 async fn garbage_never_causes_a_server_error() {
     let api = start().await;
-    let m = api.insert(&simple("a@example.com", "b@example.com", "x", "x"));
+    let m = api
+        .insert(&simple("a@example.com", "b@example.com", "x", "x"))
+        .await;
     let id = m.id();
     let requests: Vec<(Method, String, &str)> = vec![
         (Method::PUT, "/api/v1/messages".into(), "\u{0}\u{1}"),
@@ -270,7 +275,7 @@ async fn garbage_never_causes_a_server_error() {
 #[tokio::test]
 async fn openapi_document_matches_the_server() {
     let api = start_with(|c| c.smtp.enable_chaos = true).await;
-    let m = api.insert(&api_support::rich());
+    let m = api.insert(&api_support::rich()).await;
     let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
     let part = message["Attachments"][0]["PartID"]
         .as_str()
@@ -278,7 +283,9 @@ async fn openapi_document_matches_the_server() {
         .to_string();
     api.running
         .store()
-        .set_tags(&[m.id().to_string()], &["Docs".to_string()]);
+        .set_tags(&[m.id().to_string()], &["Docs".to_string()])
+        .await
+        .unwrap();
 
     for name in ["/api/v1/openapi.json", "/api/v1/swagger.json"] {
         let doc = api.get_json(name).await;

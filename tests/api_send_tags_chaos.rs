@@ -189,11 +189,15 @@ async fn send_body_is_capped_at_the_message_size() {
 #[tokio::test]
 async fn tags_set_list_rename_delete_and_automatic() {
     let api = start().await;
-    let auto = api.insert(&format!(
-        "X-Tags: Alpha, beta\r\n{}",
-        simple("a@example.com", "b+Gamma@example.com", "auto", "x")
-    ));
-    let other = api.insert(&simple("a@example.com", "c@example.com", "other", "x"));
+    let auto = api
+        .insert(&format!(
+            "X-Tags: Alpha, beta\r\n{}",
+            simple("a@example.com", "b+Gamma@example.com", "auto", "x")
+        ))
+        .await;
+    let other = api
+        .insert(&simple("a@example.com", "c@example.com", "other", "x"))
+        .await;
     assert_eq!(
         api.get_json("/api/v1/tags").await,
         json!(["Alpha", "beta", "Gamma"])

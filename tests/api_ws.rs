@@ -58,10 +58,12 @@ async fn every_frame_type() {
     assert_eq!(stats["Data"]["Total"], 0);
     assert!(stats["Data"]["Version"].as_str().unwrap().starts_with('v'));
 
-    let message = api.insert_with(
-        &simple("a@example.com", "b+tagged@example.com", "hello", "body"),
-        &["b+tagged@example.com"],
-    );
+    let message = api
+        .insert_with(
+            &simple("a@example.com", "b+tagged@example.com", "hello", "body"),
+            &["b+tagged@example.com"],
+        )
+        .await;
     let new = next_frame(&mut socket, false).await;
     assert_eq!(new["Type"], "new");
     assert_eq!(new["Data"]["ID"], message.id());
@@ -106,7 +108,8 @@ async fn every_frame_type() {
         json!({"Type": "delete", "Data": {"ID": message.id()}})
     );
 
-    api.insert(&simple("a@example.com", "b@example.com", "again", "x"));
+    api.insert(&simple("a@example.com", "b@example.com", "again", "x"))
+        .await;
     assert_eq!(next_frame(&mut socket, false).await["Type"], "new");
     api.call(Method::DELETE, "/api/v1/messages").await;
     assert_eq!(
@@ -173,7 +176,8 @@ async fn stats_are_debounced() {
             "b@example.com",
             &format!("m{i}"),
             "x",
-        ));
+        ))
+        .await;
     }
     let mut news = 0;
     let mut stats = Vec::new();
@@ -205,7 +209,7 @@ async fn stats_are_debounced() {
 #[tokio::test]
 async fn a_client_that_never_reads_does_not_slow_ingestion() {
     let body = "x".repeat(16 * 1024);
-    let ingest = |api: &Api, count: usize| {
+    let ingest = async |api: &Api, count: usize| {
         let started = Instant::now();
         for i in 0..count {
             api.insert(&simple(
@@ -213,18 +217,19 @@ async fn a_client_that_never_reads_does_not_slow_ingestion() {
                 "b@example.com",
                 &format!("m{i}"),
                 &body,
-            ));
+            ))
+            .await;
         }
         started.elapsed()
     };
     let api = start_with(|c| c.http.ws_buffer = 16).await;
-    let baseline = ingest(&api, 300);
+    let baseline = ingest(&api, 300).await;
     api.call(Method::DELETE, "/api/v1/messages").await;
 
     let _stalled = connect(&api).await; // never read from
     let mut reader = connect(&api).await;
     next_frame(&mut reader, true).await;
-    let with_clients = ingest(&api, 300);
+    let with_clients = ingest(&api, 300).await;
     assert!(
         with_clients < baseline * 2 + Duration::from_secs(1),
         "ingestion took {with_clients:?} with a stalled client, {baseline:?} without"

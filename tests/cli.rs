@@ -202,7 +202,7 @@ async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
         .await
         .unwrap();
     assert!(child.wait().await.unwrap().success());
-    let stored = running.store().latest(None).expect("stored");
+    let stored = running.store().latest(None).await.unwrap().expect("stored");
     assert_eq!(stored.summary.subject, "from PHP mail()");
     assert_eq!(stored.envelope.mail_from, "php@example.com");
     assert_eq!(
@@ -213,7 +213,10 @@ async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
             "secret@example.com"
         ]
     );
-    assert!(String::from_utf8_lossy(&stored.raw()).ends_with("line\r\n.leading dot\r\n"));
+    assert!(
+        String::from_utf8_lossy(&running.store().raw(&stored).await.unwrap())
+            .ends_with("line\r\n.leading dot\r\n")
+    );
     assert!(stored.warnings.is_empty(), "{:?}", stored.warnings);
     running.shutdown().await;
 }

@@ -50,13 +50,18 @@ async fn lettre_plain_message_lands_with_its_envelope() {
     let stored = running
         .store()
         .get(&id)
+        .await
+        .unwrap()
         .expect("the queued ID is the stored ID");
     assert_eq!(stored.summary.subject, "plain");
     assert_eq!(stored.envelope.mail_from, "sender@example.com");
     assert_eq!(stored.envelope.rcpt_to, ["receiver@example.com"]);
     assert!(stored.envelope.client_addr.unwrap().ip().is_loopback());
     assert!(stored.envelope.tls.is_none());
-    assert!(String::from_utf8_lossy(&stored.raw()).contains("Hello from lettre"));
+    assert!(
+        String::from_utf8_lossy(&running.store().raw(&stored).await.unwrap())
+            .contains("Hello from lettre")
+    );
     running.shutdown().await;
 }
 
@@ -68,7 +73,7 @@ async fn lettre_starttls_with_generated_certificate() {
         .tls(Tls::Required(tls_parameters()))
         .build();
     let id = queued_id(&mailer.send(simple_message("over tls")).await.unwrap());
-    let stored = running.store().get(&id).unwrap();
+    let stored = running.store().get(&id).await.unwrap().unwrap();
     let tls = stored.envelope.tls.clone().expect("TLS recorded");
     assert!(tls.version.starts_with("TLSv1."), "{tls:?}");
     assert!(!tls.cipher.is_empty());
@@ -88,7 +93,17 @@ async fn lettre_implicit_tls_listener() {
         .tls(Tls::Wrapper(tls_parameters()))
         .build();
     let id = queued_id(&mailer.send(simple_message("smtps")).await.unwrap());
-    assert!(running.store().get(&id).unwrap().envelope.tls.is_some());
+    assert!(
+        running
+            .store()
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .envelope
+            .tls
+            .is_some()
+    );
     running.shutdown().await;
 }
 
@@ -113,6 +128,8 @@ async fn lettre_auth_plain_and_login_record_the_user() {
             running
                 .store()
                 .get(&id)
+                .await
+                .unwrap()
                 .unwrap()
                 .envelope
                 .auth_user
@@ -126,7 +143,7 @@ async fn lettre_auth_plain_and_login_record_the_user() {
         .credentials(Credentials::new("alice".into(), "wrong".into()))
         .build();
     assert!(mailer.send(simple_message("nope")).await.is_err());
-    assert_eq!(running.store().len(), 2);
+    assert_eq!(running.store().counts().await.unwrap().total, 2);
     running.shutdown().await;
 }
 
@@ -143,7 +160,7 @@ async fn lettre_auth_over_starttls_with_accept_any() {
         .credentials(Credentials::new("anyone".into(), "anything".into()))
         .build();
     let id = queued_id(&mailer.send(simple_message("any")).await.unwrap());
-    let stored = running.store().get(&id).unwrap();
+    let stored = running.store().get(&id).await.unwrap().unwrap();
     assert_eq!(stored.envelope.auth_user.as_deref(), Some("anyone"));
     assert!(stored.envelope.tls.is_some());
     running.shutdown().await;
@@ -162,7 +179,7 @@ async fn lettre_smtputf8_addresses_stay_intact() {
         .body(String::from("Ünïcödé body"))
         .unwrap();
     let id = queued_id(&plain_mailer(running.smtp_addr).send(message).await.unwrap());
-    let stored = running.store().get(&id).unwrap();
+    let stored = running.store().get(&id).await.unwrap().unwrap();
     assert_eq!(stored.envelope.mail_from, "jörg@exämple.de");
     assert_eq!(stored.envelope.rcpt_to, ["用户@例子.广告"]);
     assert!(stored.envelope.mail_params.iter().any(|p| p == "SMTPUTF8"));
@@ -190,9 +207,9 @@ async fn lettre_20_mb_attachment_arrives_intact() {
         )
         .unwrap();
     let id = queued_id(&plain_mailer(running.smtp_addr).send(message).await.unwrap());
-    let stored = running.store().get(&id).unwrap();
+    let stored = running.store().get(&id).await.unwrap().unwrap();
     assert_eq!(stored.summary.attachments, 1);
-    let raw = stored.raw();
+    let raw = running.store().raw(&stored).await.unwrap();
     let parsed = mail_parser::MessageParser::default()
         .parse(&raw[..])
         .unwrap();
@@ -247,7 +264,7 @@ async fn python_smtplib_plain_and_starttls_with_auth() {
             .unwrap();
         assert!(status.success(), "smtplib {mode} failed");
     }
-    let messages = running.store().snapshot();
+    let messages = running.store().list(0, 0, None).await.unwrap().messages;
     assert_eq!(messages.len(), 2);
     let tls = &messages[0];
     assert_eq!(tls.summary.subject, "from smtplib starttls");
@@ -300,7 +317,7 @@ async fn swaks_pipelining_and_auth() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let stored = running.store().latest(None).expect("stored");
+    let stored = running.store().latest(None).await.unwrap().expect("stored");
     assert_eq!(stored.summary.subject, "via swaks");
     assert_eq!(stored.envelope.auth_user.as_deref(), Some("swaksuser"));
     running.shutdown().await;

@@ -23,7 +23,7 @@ async fn whole_pipelined_transactions_in_one_write() {
     assert_eq!(codes.remove(0), 250);
     assert_eq!(codes.pop(), Some(221));
     assert_eq!(codes, [250, 250, 354, 250].repeat(5));
-    assert_eq!(running.store().len(), 5);
+    assert_eq!(running.store().counts().await.unwrap().total, 5);
     running.shutdown().await;
 }
 
@@ -67,14 +67,13 @@ async fn smuggling_sequences_never_end_a_message() {
         );
         assert_eq!(client.command("QUIT").await, 221);
     }
-    let messages = running.store().snapshot();
+    let messages = running.store().list(0, 0, None).await.unwrap().messages;
     assert_eq!(messages.len(), 4);
     assert!(messages.iter().all(|m| m.summary.subject == "smuggle"));
-    assert!(
-        messages
-            .iter()
-            .all(|m| String::from_utf8_lossy(&m.raw()).contains("MAIL FROM:<evil@x>"))
-    );
+    for message in &messages {
+        let raw = running.store().raw(message).await.unwrap();
+        assert!(String::from_utf8_lossy(&raw).contains("MAIL FROM:<evil@x>"));
+    }
     running.shutdown().await;
 }
 
@@ -100,7 +99,7 @@ async fn oversize_command_line_and_message_keep_the_session_in_sync() {
         .send("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: ok\r\n\r\nfine\r\n.\r\n")
         .await;
     assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
-    assert_eq!(running.store().len(), 1);
+    assert_eq!(running.store().counts().await.unwrap().total, 1);
     running.shutdown().await;
 }
 
@@ -123,8 +122,11 @@ async fn bdat_chunks_including_binary_and_a_rejected_chunk() {
         .send(format!("BDAT {} LAST\r\n{body}", body.len()))
         .await;
     assert_eq!(client.codes(4).await, [250, 250, 250, 250]);
-    let stored = running.store().latest(None).unwrap();
-    assert_eq!(&stored.raw()[..], format!("{header}{body}").as_bytes());
+    let stored = running.store().latest(None).await.unwrap().unwrap();
+    assert_eq!(
+        &running.store().raw(&stored).await.unwrap()[..],
+        format!("{header}{body}").as_bytes()
+    );
     running.shutdown().await;
 }
 
@@ -146,7 +148,7 @@ async fn disconnects_mid_data_and_mid_bdat_store_nothing() {
     // The server is still fine, and nothing half-received was stored.
     let mut client = RawClient::connect(running.smtp_addr).await;
     assert_eq!(client.command("NOOP").await, 250);
-    assert_eq!(running.store().len(), 0);
+    assert_eq!(running.store().counts().await.unwrap().total, 0);
     running.shutdown().await;
 }
 
@@ -183,7 +185,7 @@ async fn starttls_discards_injected_plaintext() {
         }
     }
     assert_eq!(codes, ["250", "250", "250", "354", "250"]);
-    let stored = running.store().latest(None).unwrap();
+    let stored = running.store().latest(None).await.unwrap().unwrap();
     assert_eq!(stored.envelope.mail_from, "a@x");
     assert!(stored.envelope.tls.is_some());
     running.shutdown().await;
@@ -264,7 +266,7 @@ async fn shutdown_tells_idle_sessions_421_and_lets_transactions_finish() {
     busy.send(format!("{ENVELOPE}DATA\r\nSubject: in flight\r\n\r\n"))
         .await;
     assert_eq!(busy.codes(4).await, [250, 250, 250, 354]);
-    let store = running.store().clone();
+    let app = running.app.clone();
     let smtp_addr = running.smtp_addr;
     let stopping = tokio::spawn(running.shutdown());
     assert_eq!(idle.reply().await.code, 421);
@@ -275,7 +277,7 @@ async fn shutdown_tells_idle_sessions_421_and_lets_transactions_finish() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(store.len(), 1);
+    assert_eq!(app.store.counts().await.unwrap().total, 1);
     assert!(
         tokio::net::TcpStream::connect(smtp_addr).await.is_err(),
         "listener closed"

@@ -10,10 +10,14 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG
 async fn spa_routes_serve_the_index_with_a_strict_policy() {
     let server = common::start().await;
     let base = common::base_url(&server);
-    let message = server.store().insert(mailcatch::store::Incoming {
-        raw: "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n".into(),
-        ..Default::default()
-    });
+    let message = server
+        .app
+        .ingest(mailcatch::store::Incoming {
+            raw: "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     for path in [
         "/".to_string(),
@@ -108,7 +112,7 @@ async fn static_files_are_versioned_and_typed() {
 async fn envelope_and_ordered_headers_endpoints() {
     let server = common::start().await;
     let base = common::base_url(&server);
-    let message = server.store().insert(mailcatch::store::Incoming {
+    let message = server.app.ingest(mailcatch::store::Incoming {
         raw: "Received: one\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nReceived: two\r\nFrom: a@example.com\r\nTo: b@example.com\r\n\r\nbody\r\n".into(),
         envelope: mailcatch::store::Envelope {
             mail_from: "bounce@example.com".into(),
@@ -118,7 +122,7 @@ async fn envelope_and_ordered_headers_endpoints() {
         },
         transcript: ["C: EHLO client.example", "S: 250 ok"].into_iter().collect(),
         warnings: vec!["bare LF".into()],
-    });
+    }).await.unwrap();
     let id = message.id();
 
     let headers: serde_json::Value =

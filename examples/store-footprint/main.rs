@@ -60,7 +60,12 @@ async fn main() {
     }
     conn.quit().await;
     let grown = (rss_kb() - before) * 1024;
-    let messages = running.store().snapshot();
+    let messages = running
+        .store()
+        .list(0, 0, None)
+        .await
+        .expect("list")
+        .messages;
     let count = messages.len().max(1);
     let mut parts: Vec<(&str, usize)> = vec![
         (

@@ -15,18 +15,19 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::Router;
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, http::header};
 use mail_parser::{HeaderName, HeaderValue, MessageParser};
 use serde::Serialize;
 
-use crate::App;
+use super::HttpState;
+use super::error::ApiError;
+use super::params::Params;
 use crate::store::{Address, StoredMessage, TlsInfo};
 
-pub fn router() -> Router<Arc<App>> {
+pub fn router() -> Router<Arc<HttpState>> {
     Router::new()
         .route("/api/mailcatch/v1/message/{id}/envelope", get(envelope))
         .route("/api/mailcatch/v1/message/{id}/headers", get(headers))
@@ -96,46 +97,30 @@ struct HeaderLine {
     decoded: String,
 }
 
-fn find(app: &App, id: &str) -> Option<Arc<StoredMessage>> {
-    if id == "latest" {
-        app.store.latest(None)
-    } else {
-        app.store.get(id)
-    }
+async fn envelope(
+    State(state): State<Arc<HttpState>>,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let message = state.resolve(&id, &params).await?;
+    let view = state.read_raw(&message, envelope_view).await?;
+    Ok(Json(view).into_response())
 }
 
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "404 page not found",
-    )
-        .into_response()
+async fn headers(
+    State(state): State<Arc<HttpState>>,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let message = state.resolve(&id, &params).await?;
+    let lines = state
+        .read_raw(&message, |_, raw| header_lines(&raw))
+        .await?;
+    Ok(Json(lines).into_response())
 }
 
-async fn envelope(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    match find(&app, &id) {
-        Some(message) => match super::read_message(&message, envelope_view).await {
-            Some(view) => Json(view).into_response(),
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        None => not_found(),
-    }
-}
-
-async fn headers(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    match find(&app, &id) {
-        Some(message) => match super::read_message(&message, |m| header_lines(&m.raw())).await {
-            Some(lines) => Json(lines).into_response(),
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        None => not_found(),
-    }
-}
-
-fn envelope_view(message: &StoredMessage) -> EnvelopeView {
+fn envelope_view(message: &StoredMessage, raw: bytes::Bytes) -> EnvelopeView {
     let envelope = &message.envelope;
-    let raw = message.raw();
     let parsed = MessageParser::default().parse_headers(&raw[..]);
     let addresses_in = |name: &'static str| -> Vec<String> {
         let list = parsed.as_ref().and_then(|m| match name {
@@ -242,7 +227,7 @@ fn unfold(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Envelope, Incoming, Store, StoreLimits};
+    use crate::store::{Envelope, Incoming};
 
     #[test]
     fn headers_keep_order_duplicates_and_raw_values() {
@@ -270,8 +255,7 @@ From: =?utf-8?q?J=C3=B6rg?= <j@example.com>\r\nX-Custom: one\r\n\r\nbody\r\n";
 
     #[test]
     fn envelope_marks_bcc_only_recipients_and_sender_mismatch() {
-        let store = Store::new(StoreLimits::default());
-        let message = store.insert(Incoming {
+        let (message, raw) = crate::store::stored_for_test(Incoming {
             raw: "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n\
 Cc: carol@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
                 .into(),
@@ -286,7 +270,7 @@ Cc: carol@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
             },
             ..Incoming::default()
         });
-        let view = envelope_view(&message);
+        let view = envelope_view(&message, raw);
         let marks: Vec<_> = view
             .rcpt_to
             .iter()

@@ -5,6 +5,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::store::StoreError;
+
 #[derive(Debug)]
 pub enum ApiError {
     /// `400` with the bare message.
@@ -19,11 +21,28 @@ pub enum ApiError {
     Send(String),
     /// `413 {"Error": "http: request body too large"}` from the send endpoint.
     SendTooLarge,
+    /// The store could not do it: `507` when out of space, else `503`.
+    Store(StoreError),
     /// A bug on our side; never caused by input.
     Internal,
 }
 
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Store(error)
+    }
+}
+
 impl ApiError {
+    /// A view's "not found" is Mailpit's `Message not found`; a store
+    /// failure stays what it is.
+    pub fn or_message_not_found(self) -> ApiError {
+        match self {
+            ApiError::Store(_) => self,
+            _ => ApiError::MessageNotFound,
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::BadRequest(message.into())
     }
@@ -56,6 +75,10 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "http: request body too large",
             ),
+            ApiError::Store(error @ StoreError::Full(_)) => {
+                plain(StatusCode::INSUFFICIENT_STORAGE, error.to_string())
+            }
+            ApiError::Store(error) => plain(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
             ApiError::Internal => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
         }
     }

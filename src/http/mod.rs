@@ -34,7 +34,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
-use crate::store::{Store, StoredMessage};
+use crate::store::{Store, StoreError, StoredMessage};
 use crate::{App, StartError};
 use auth::Credentials;
 use cors::CorsPolicy;
@@ -115,45 +115,57 @@ impl HttpState {
 
     /// The message an `{ID}` path segment names: an ID, or `latest` (the
     /// newest message, or the newest matching `?query=`).
-    pub fn resolve(&self, id: &str, params: &Params) -> Result<Arc<StoredMessage>, ApiError> {
+    pub async fn resolve(&self, id: &str, params: &Params) -> Result<Arc<StoredMessage>, ApiError> {
         if id == "latest" {
             self.store()
                 .latest(params::latest_query(params).as_ref())
+                .await?
                 .ok_or(ApiError::MessageNotFound)
         } else {
-            self.store().get(id).ok_or(ApiError::NotFound)
+            self.store().get(id).await?.ok_or(ApiError::NotFound)
         }
     }
 
     /// The parsed detail of a message, from the cache or parsed off the
     /// async threads (a large message can take a while).
-    pub async fn detail(&self, message: &Arc<StoredMessage>) -> Arc<Detail> {
+    pub async fn detail(&self, message: &Arc<StoredMessage>) -> Result<Arc<Detail>, ApiError> {
         if let Some(detail) = self.details.get(message.id()) {
-            return detail;
+            return Ok(detail);
         }
-        let to_parse = message.clone();
-        let detail = tokio::task::spawn_blocking(move || Arc::new(Detail::parse(&to_parse)))
+        let raw = self.store().raw(message).await?;
+        let detail = tokio::task::spawn_blocking(move || Arc::new(Detail::parse(&raw)))
             .await
             .unwrap_or_default();
         self.details.insert(message.id(), detail.clone());
-        detail
+        Ok(detail)
+    }
+
+    /// Runs `read` on a message's raw bytes: inline when the message is
+    /// small, on a blocking thread when it is large, since parsing megabytes
+    /// must not stall the async workers.
+    pub async fn read_raw<T: Send + 'static>(
+        &self,
+        message: &Arc<StoredMessage>,
+        read: impl FnOnce(&StoredMessage, bytes::Bytes) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        read_raw(self.store(), message, read).await
     }
 }
 
-/// Runs `read` on a message: inline when the message is small, on a blocking
-/// thread when it is large, since decompressing or parsing megabytes must
-/// not stall the async workers. `None` only if that thread panicked.
-pub async fn read_message<T: Send + 'static>(
+/// [`HttpState::read_raw`] for handlers that hold only the store.
+pub async fn read_raw<T: Send + 'static>(
+    store: &Store,
     message: &Arc<StoredMessage>,
-    read: impl FnOnce(&StoredMessage) -> T + Send + 'static,
-) -> Option<T> {
+    read: impl FnOnce(&StoredMessage, bytes::Bytes) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let raw = store.raw(message).await?;
     if message.size() < crate::store::LARGE_MESSAGE_BYTES {
-        return Some(read(message));
+        return Ok(read(message, raw));
     }
     let message = message.clone();
-    tokio::task::spawn_blocking(move || read(&message))
+    tokio::task::spawn_blocking(move || read(&message, raw))
         .await
-        .ok()
+        .map_err(|_| ApiError::Store(StoreError::Unavailable("reading failed".into())))
 }
 
 /// Every route. `/livez` and `/readyz` sit outside auth; the API, the views
@@ -177,7 +189,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
     let ui = Router::new()
         .merge(ui::router())
         .merge(envelope::router())
-        .with_state(state.app.clone());
+        .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
 
     Router::new()

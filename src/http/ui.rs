@@ -25,8 +25,8 @@ use axum::routing::get;
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 
+use super::HttpState;
 use super::safe_download::add_security_headers;
-use crate::App;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
@@ -43,7 +43,7 @@ frame-ancestors 'none'";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const INDEX_TEMPLATE: &str = "index.html";
 
-pub fn router() -> Router<Arc<App>> {
+pub fn router() -> Router<Arc<HttpState>> {
     Router::new()
         .route("/", get(index_route))
         .route("/search", get(index_route))

@@ -31,7 +31,7 @@ pub async fn view(
         return text(&state, id, &params).await;
     }
     if segment == "latest" {
-        return Ok(latest(&state, &params));
+        return Ok(latest(&state, &params).await);
     }
     if super::ui::is_spa_view(&segment) {
         return Ok(super::ui::spa_index().await);
@@ -42,8 +42,9 @@ pub async fn view(
 async fn html(state: &HttpState, id: &str, params: &Params) -> Result<Response, ApiError> {
     let message = state
         .resolve(id, params)
-        .map_err(|_| ApiError::MessageNotFound)?;
-    let detail = state.detail(&message).await;
+        .await
+        .map_err(ApiError::or_message_not_found)?;
+    let detail = state.detail(&message).await?;
     if detail.html.is_empty() {
         return Err(ApiError::NotFoundWith(
             "This message does not contain a HTML part",
@@ -66,16 +67,17 @@ async fn html(state: &HttpState, id: &str, params: &Params) -> Result<Response, 
 async fn text(state: &HttpState, id: &str, params: &Params) -> Result<Response, ApiError> {
     let message = state
         .resolve(id, params)
-        .map_err(|_| ApiError::MessageNotFound)?;
-    let detail = state.detail(&message).await;
+        .await
+        .map_err(ApiError::or_message_not_found)?;
+    let detail = state.detail(&message).await?;
     let mut response = plain(StatusCode::OK, detail.text.clone());
     add_content_headers(response.headers_mut());
     Ok(response)
 }
 
 /// `302` to the newest (matching) message's UI page, or to the mailbox.
-fn latest(state: &HttpState, params: &Params) -> Response {
-    let location = match state.resolve("latest", params) {
+async fn latest(state: &HttpState, params: &Params) -> Response {
+    let location = match state.resolve("latest", params).await {
         Ok(message) => format!("/view/{}", message.id()),
         Err(_) => "/".to_string(),
     };

@@ -71,13 +71,13 @@ fn frame_for(event: &Event) -> Option<Message> {
     }
 }
 
-fn stats_frame(state: &HttpState) -> Option<Message> {
-    let store = state.store();
+async fn stats_frame(state: &HttpState) -> Option<Message> {
+    let counts = state.store().counts().await.ok()?;
     encode(
         "stats",
         json!({
-            "Total": store.len(),
-            "Unread": store.unread(),
+            "Total": counts.total,
+            "Unread": counts.unread,
             "Version": super::api::version(),
         }),
     )
@@ -92,7 +92,7 @@ enum Disconnect {
 }
 
 async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
-    let mut events = state.store().subscribe();
+    let mut events = state.app.subscribe();
     let mut shutdown = state.shutdown.clone();
     let (mut sink, mut incoming) = socket.split();
     let max_behind = state.app.config.http.ws_buffer.max(1);
@@ -122,7 +122,7 @@ async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
             },
             _ = sleep_until(stats_due) => {
                 stats_due = None;
-                stats_frame(&state)
+                stats_frame(&state).await
             }
             _ = ping.tick() => Some(Message::Ping(Default::default())),
             // The client only talks to close; anything else is ignored.

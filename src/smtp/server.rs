@@ -18,7 +18,7 @@ use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
 use crate::config::{SmtpConfig, parse_credentials};
 use crate::shutdown::Shutdown;
-use crate::store::{Event, Incoming, LARGE_MESSAGE_BYTES, Store, TlsInfo};
+use crate::store::{StoreError, TlsInfo};
 use crate::tls::{CertSource, server_config};
 use crate::{App, StartError};
 
@@ -40,7 +40,7 @@ struct Shared {
     tls: Option<TlsAcceptor>,
     /// The main listener speaks implicit TLS (`--smtp-require-tls`).
     main_is_implicit_tls: bool,
-    store: Arc<Store>,
+    app: Arc<App>,
     idle_timeout: Duration,
     grace: Duration,
     connections: Arc<Semaphore>,
@@ -91,7 +91,7 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
             session: Arc::new(session),
             tls,
             main_is_implicit_tls: config.smtp_require_tls,
-            store: app.store.clone(),
+            app: app.clone(),
             idle_timeout: Duration::from_secs(config.smtp_idle_timeout.max(1)),
             grace: Duration::from_secs(config.shutdown_grace),
             connections: Arc::new(Semaphore::new(config.smtp_max_connections.max(1))),
@@ -185,7 +185,7 @@ impl SmtpServer {
                     });
                 }
                 Err(_) => {
-                    tasks.spawn(refuse(stream, peer, shared.store.clone()));
+                    tasks.spawn(refuse(stream, peer, shared.app.clone()));
                 }
             }
         }
@@ -209,15 +209,12 @@ async fn accept_optional(
 }
 
 /// Answers a connection over the cap with 421 and closes it.
-async fn refuse(mut stream: TcpStream, peer: SocketAddr, store: Arc<Store>) {
+async fn refuse(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
     let reply = Reply::new(421, "4.7.0 Too many connections, try again later");
     let mut out = Vec::new();
     reply.write_to(&mut out);
     let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
-    store.publish(Event::SmtpError {
-        ip: peer.ip().to_string(),
-        message: reply.summary(),
-    });
+    app.smtp_refused(peer.ip().to_string(), reply.summary());
 }
 
 async fn connection(
@@ -287,12 +284,14 @@ impl Driver {
         loop {
             match self.session.next_step() {
                 Step::Reply(reply) => self.queue(reply),
-                Step::Deliver(incoming) => {
-                    match store_message(&self.shared.store, *incoming).await {
-                        Some(id) => self.session.delivered(&id),
-                        None => self.session.delivery_failed(),
+                Step::Deliver(incoming) => match self.shared.app.ingest(*incoming).await {
+                    Ok(message) => self.session.delivered(message.id()),
+                    Err(error) => {
+                        tracing::warn!(%error, "message not stored; client told to retry");
+                        self.session
+                            .delivery_failed(matches!(error, StoreError::Full(_)));
                     }
-                }
+                },
                 Step::StartTls => self.start_tls().await?,
                 Step::Close => {
                     self.flush().await?;
@@ -343,14 +342,8 @@ impl Driver {
         self.deadline = tokio::time::Instant::now() + self.shared.idle_timeout;
         if reply.is_error() {
             self.shared
-                .store
-                .counters
-                .rejected
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.shared.store.publish(Event::SmtpError {
-                ip: self.peer.ip().to_string(),
-                message: reply.summary(),
-            });
+                .app
+                .smtp_refused(self.peer.ip().to_string(), reply.summary());
         }
         reply.write_to(&mut self.out);
     }
@@ -393,30 +386,6 @@ impl Driver {
         self.conn = Conn::Tls(Box::new(tls));
         Ok(())
     }
-}
-
-/// Stores a message, parsing large ones on a blocking thread so other
-/// sessions keep flowing; returns the new ID for the 250 reply, or None if
-/// storing failed (never expected; the client is told 451 and may retry).
-async fn store_message(store: &Arc<Store>, incoming: Incoming) -> Option<String> {
-    let insert = |store: &Store, incoming: Incoming| {
-        let message = store.insert(incoming);
-        tracing::debug!(
-            id = message.id(),
-            from = %message.envelope.mail_from,
-            recipients = message.envelope.rcpt_to.len(),
-            size = message.size(),
-            "message stored"
-        );
-        message.id().to_string()
-    };
-    if incoming.raw.len() < LARGE_MESSAGE_BYTES {
-        return Some(insert(store, incoming));
-    }
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || insert(&store, incoming))
-        .await
-        .ok()
 }
 
 fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {

@@ -207,9 +207,16 @@ impl Session {
 
     /// Reports that storing the last message failed: the client gets a
     /// temporary error, so it keeps the message and can retry.
-    pub fn delivery_failed(&mut self) {
+    /// Reports that the message could not be stored: out of space (`452`)
+    /// or another temporary failure (`451`). Either way the client keeps
+    /// the message and retries later, as RFC 5321 intends.
+    pub fn delivery_failed(&mut self, out_of_space: bool) {
         self.awaiting_delivery = false;
-        self.finish_transaction(Reply::new(451, "4.3.0 Error: message could not be stored"));
+        self.finish_transaction(if out_of_space {
+            Reply::new(452, "4.3.1 Insufficient system storage, try again later")
+        } else {
+            Reply::new(451, "4.3.0 Error: message could not be stored")
+        });
     }
 
     /// Reports a completed TLS handshake; the session starts over (RFC 3207 §4.2).

@@ -13,7 +13,6 @@ use parking_lot::Mutex;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::message::StoredMessage;
 use super::parts::{PartInfo, PartRole, non_body_parts};
 
 /// A parsed message, ready for the detail views.
@@ -58,9 +57,8 @@ pub struct ListUnsubscribe {
 impl Detail {
     /// Parses a stored message. Never fails: unparseable input gives an
     /// empty detail (the summary already carries a warning about it).
-    pub fn parse(message: &StoredMessage) -> Detail {
-        let raw = message.raw();
-        let Some(parsed) = MessageParser::default().parse(&raw[..]) else {
+    pub fn parse(raw: &[u8]) -> Detail {
+        let Some(parsed) = MessageParser::default().parse(raw) else {
             return Detail::default();
         };
         Detail {
@@ -149,12 +147,11 @@ impl Detail {
 /// The decoded content of one attachment or inline part, looked up by the
 /// part ID the detail view listed. Parses the message afresh: downloads are
 /// rare, and keeping decoded attachments cached would multiply memory.
-pub fn part_content(message: &StoredMessage, part_id: &str) -> Option<PartContent> {
+pub fn part_content(raw: &[u8], part_id: &str) -> Option<PartContent> {
     if part_id.is_empty() || !part_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let raw = message.raw();
-    let parsed = MessageParser::default().parse(&raw[..])?;
+    let parsed = MessageParser::default().parse(raw)?;
     let info = non_body_parts(&parsed)
         .into_iter()
         .find(|p| p.part_id == part_id)?;
@@ -260,22 +257,11 @@ impl DetailCache {
         }
         entries.push_back((id.into(), detail));
     }
-
-    /// The cached detail, or a fresh parse that is then cached.
-    pub fn get_or_parse(&self, message: &StoredMessage) -> Arc<Detail> {
-        if let Some(detail) = self.get(message.id()) {
-            return detail;
-        }
-        let detail = Arc::new(Detail::parse(message));
-        self.insert(message.id(), detail.clone());
-        detail
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Incoming, Store, StoreLimits};
 
     const MIXED: &str = "From: a@example.com\r\nTo: b@example.com\r\nSubject: Hi\r\n\
 X-Long: one\r\n  two\r\nList-Unsubscribe: <mailto:u@example.com>, <https://example.com/u>\r\n\
@@ -283,17 +269,14 @@ Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\
 <p>Hello <b>there</b></p>\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\n\
 Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
 
-    fn stored(raw: &str) -> Arc<StoredMessage> {
-        Store::new(StoreLimits::default()).insert(Incoming {
-            raw: raw.to_string().into(),
-            ..Incoming::default()
-        })
+    fn stored(raw: &str) -> &[u8] {
+        raw.as_bytes()
     }
 
     #[test]
     fn parses_bodies_headers_and_parts() {
         let message = stored(MIXED);
-        let detail = Detail::parse(&message);
+        let detail = Detail::parse(message);
         assert_eq!(detail.html, "<p>Hello <b>there</b></p>");
         assert!(detail.text.contains("Hello"), "{}", detail.text);
         assert_eq!(detail.header("x-long"), Some("one two"));
@@ -301,11 +284,11 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
         assert_eq!(detail.parts.len(), 1);
         let part = &detail.parts[0];
         assert_eq!(part.info.file_name, "a.txt");
-        let content = part_content(&message, &part.info.part_id).unwrap();
+        let content = part_content(message, &part.info.part_id).unwrap();
         assert_eq!(content.data, b"attached");
         assert_eq!(part.md5, hex::encode(Md5::digest(b"attached")));
-        assert!(part_content(&message, "../1").is_none());
-        assert!(part_content(&message, "0").is_none());
+        assert!(part_content(message, "../1").is_none());
+        assert!(part_content(message, "0").is_none());
         let unsubscribe = detail.list_unsubscribe();
         assert_eq!(unsubscribe.links.len(), 2);
         assert_eq!(unsubscribe.errors, "");
@@ -313,7 +296,7 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
 
     #[test]
     fn text_only_message_has_no_html() {
-        let detail = Detail::parse(&stored("Subject: x\r\n\r\nplain body\r\n"));
+        let detail = Detail::parse(stored("Subject: x\r\n\r\nplain body\r\n"));
         assert_eq!(detail.html, "");
         assert_eq!(detail.text.trim(), "plain body");
     }

@@ -51,6 +51,14 @@ impl Default for IdGenerator {
 }
 
 impl IdGenerator {
+    /// A generator whose sequence numbers all exceed `last` (the newest
+    /// already stored), so order holds across restarts.
+    pub fn after(last: u64) -> IdGenerator {
+        let generator = IdGenerator::default();
+        generator.last.store(last, Ordering::Relaxed);
+        generator
+    }
+
     pub fn next(&self) -> MessageId {
         let now = jiff::Timestamp::now().as_microsecond().max(0) as u64;
         let mut prev = self.last.load(Ordering::Relaxed);

@@ -10,7 +10,7 @@ use super::id::MessageId;
 use super::raw::RawMessage;
 
 /// A mailbox as Mailpit's API shows it: `{"Name": .., "Address": ..}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Address {
     pub name: String,
@@ -18,14 +18,14 @@ pub struct Address {
 }
 
 /// The negotiated TLS parameters of the session that delivered a message.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TlsInfo {
     pub version: String,
     pub cipher: String,
 }
 
 /// The SMTP envelope, as the client sent it.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Envelope {
     /// The reverse-path without angle brackets; empty for the null sender `<>`.
     pub mail_from: String,
@@ -87,7 +87,9 @@ impl<S: AsRef<str>> FromIterator<S> for Transcript {
 }
 
 /// The searchable, listable facts about a message, parsed once at ingest.
-#[derive(Clone, Debug, Default)]
+/// A database engine keeps it serialised beside the message, except the
+/// search text, which has a table of its own.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub message_id: String,
     pub from: Address,
@@ -106,6 +108,7 @@ pub struct Summary {
     /// Tags derived from the message itself (`X-Tags`, plus-addressing).
     pub auto_tags: Vec<String>,
     /// Lower-cased text that free-text search matches against.
+    #[serde(skip)]
     pub search_text: String,
     /// Warnings found in the content itself (missing Date, no Message-ID, ...).
     pub content_warnings: Vec<String>,
@@ -146,6 +149,7 @@ pub struct StoredMessage {
 }
 
 impl StoredMessage {
+    /// A new message, its raw bytes kept in memory.
     pub fn new(id: MessageId, incoming: Incoming, summary: Summary, tags: Vec<String>) -> Self {
         Self {
             id,
@@ -157,6 +161,21 @@ impl StoredMessage {
             summary,
             read: AtomicBool::new(false),
             tags: Mutex::new(tags),
+        }
+    }
+
+    /// A message read back from a database: its raw bytes stay there.
+    pub(super) fn restore(stored: Restored) -> Self {
+        Self {
+            id: stored.id,
+            created: stored.created,
+            raw: RawMessage::elsewhere(stored.size),
+            envelope: stored.envelope,
+            warnings: stored.warnings,
+            transcript: stored.transcript,
+            summary: stored.summary,
+            read: AtomicBool::new(stored.read),
+            tags: Mutex::new(stored.tags),
         }
     }
 
@@ -174,8 +193,15 @@ impl StoredMessage {
         self.raw.kept_len()
     }
 
-    /// The message exactly as received (decompressed on each call).
-    pub fn raw(&self) -> Bytes {
+    /// The raw bytes as kept in memory (the memory engine's; others keep
+    /// them elsewhere and read them through the store).
+    pub(super) fn raw_kept(&self) -> &RawMessage {
+        &self.raw
+    }
+
+    /// The message exactly as received (decompressed on each call); only
+    /// the memory engine holds them, see [`super::Store::raw`].
+    pub(super) fn raw(&self) -> Bytes {
         self.raw.bytes()
     }
 
@@ -214,4 +240,17 @@ impl StoredMessage {
             + self.transcript.own_bytes()
             + 512
     }
+}
+
+/// The parts of a message a database engine reads back.
+pub(super) struct Restored {
+    pub id: MessageId,
+    pub created: jiff::Timestamp,
+    pub size: usize,
+    pub envelope: Envelope,
+    pub warnings: Vec<String>,
+    pub transcript: Transcript,
+    pub summary: Summary,
+    pub read: bool,
+    pub tags: Vec<String>,
 }

@@ -22,7 +22,14 @@ pub struct RawMessage(Repr);
 #[derive(Debug)]
 enum Repr {
     Plain(Bytes),
-    Lz4 { compressed: Box<[u8]>, len: usize },
+    Lz4 {
+        compressed: Box<[u8]>,
+        len: usize,
+    },
+    /// Kept by a database engine, not in memory.
+    Elsewhere {
+        len: usize,
+    },
 }
 
 impl RawMessage {
@@ -40,11 +47,37 @@ impl RawMessage {
         })
     }
 
+    /// A message whose bytes a database engine keeps.
+    pub fn elsewhere(len: usize) -> RawMessage {
+        RawMessage(Repr::Elsewhere { len })
+    }
+
+    /// The bytes as kept, and whether they are LZ4-compressed (to store).
+    pub fn kept(&self) -> (&[u8], bool) {
+        match &self.0 {
+            Repr::Plain(raw) => (raw, false),
+            Repr::Lz4 { compressed, .. } => (compressed, true),
+            Repr::Elsewhere { .. } => (&[], false),
+        }
+    }
+
+    /// The message from bytes as kept (the inverse of [`kept`](Self::kept));
+    /// None if compressed bytes do not decompress to `len`.
+    pub fn unpack(data: Vec<u8>, lz4: bool, len: usize) -> Option<Bytes> {
+        if !lz4 {
+            return Some(Bytes::from(data));
+        }
+        lz4_flex::block::decompress(&data, len)
+            .ok()
+            .filter(|raw| raw.len() == len)
+            .map(Bytes::from)
+    }
+
     /// The message's size as received.
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Plain(raw) => raw.len(),
-            Repr::Lz4 { len, .. } => *len,
+            Repr::Lz4 { len, .. } | Repr::Elsewhere { len } => *len,
         }
     }
 
@@ -53,6 +86,7 @@ impl RawMessage {
         match &self.0 {
             Repr::Plain(raw) => raw.len(),
             Repr::Lz4 { compressed, .. } => compressed.len(),
+            Repr::Elsewhere { .. } => 0,
         }
     }
 
@@ -66,6 +100,7 @@ impl RawMessage {
                 let raw = lz4_flex::block::decompress(compressed, *len).unwrap_or_default();
                 Bytes::from(raw)
             }
+            Repr::Elsewhere { .. } => Bytes::new(),
         }
     }
 }

@@ -10,18 +10,18 @@ use super::message::{Address, StoredMessage};
 use super::summary::normalize_search;
 
 /// A parsed search query, ready to test messages against.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Query {
     terms: Vec<Term>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Term {
     negated: bool,
     filter: Filter,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Filter {
     Text(Box<Finder<'static>>),
     From(String),
@@ -71,6 +71,19 @@ impl Query {
             filter: Filter::After(micros),
         });
         self
+    }
+
+    /// The needles of the free-text terms every match contains: a database
+    /// engine narrows its scan with them before testing candidates in full.
+    pub(super) fn required_texts(&self) -> Vec<&[u8]> {
+        self.terms
+            .iter()
+            .filter(|term| !term.negated)
+            .filter_map(|term| match &term.filter {
+                Filter::Text(finder) => Some(finder.needle()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn matches(&self, message: &StoredMessage) -> bool {

@@ -81,20 +81,25 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
-    pub fn insert(&self, raw: &str) -> Arc<StoredMessage> {
-        self.insert_with(raw, &[])
+    pub async fn insert(&self, raw: &str) -> Arc<StoredMessage> {
+        self.insert_with(raw, &[]).await
     }
 
-    pub fn insert_with(&self, raw: &str, rcpt_to: &[&str]) -> Arc<StoredMessage> {
-        self.running.store().insert(Incoming {
-            raw: raw.to_string().into(),
-            envelope: Envelope {
-                mail_from: "sender@example.com".into(),
-                rcpt_to: rcpt_to.iter().map(|s| s.to_string()).collect(),
-                ..Envelope::default()
-            },
-            ..Default::default()
-        })
+    /// Puts a message in through the same path SMTP uses.
+    pub async fn insert_with(&self, raw: &str, rcpt_to: &[&str]) -> Arc<StoredMessage> {
+        self.running
+            .app
+            .ingest(Incoming {
+                raw: raw.to_string().into(),
+                envelope: Envelope {
+                    mail_from: "sender@example.com".into(),
+                    rcpt_to: rcpt_to.iter().map(|s| s.to_string()).collect(),
+                    ..Envelope::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .expect("stored")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -8,11 +8,32 @@ pub async fn start() -> Running {
     start_with(|_| {}).await
 }
 
-/// Starts mailcatch after `adjust` has tweaked the configuration.
+/// Starts mailcatch after `adjust` has tweaked the configuration, on the
+/// engine `MAILCATCH_TEST_ENGINE` names (`memory`, the default, or
+/// `sqlite`, which gives each server a fresh database file), so the same
+/// tests check every engine.
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
     let mut config = Config::ephemeral();
+    if engine_under_test() == "sqlite" {
+        config.store.database = Some(fresh_database().display().to_string());
+    }
     adjust(&mut config);
     mailcatch::start(config).await.expect("mailcatch starts")
+}
+
+/// The engine these tests run on.
+pub fn engine_under_test() -> String {
+    std::env::var("MAILCATCH_TEST_ENGINE").unwrap_or_else(|_| "memory".into())
+}
+
+/// A path for a new database file, in a directory of this test process
+/// under the system's temporary directory.
+pub fn fresh_database() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!("mailcatch-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir.join(format!("{}.db", NEXT.fetch_add(1, Ordering::Relaxed)))
 }
 
 /// The base URL of the running server's HTTP side.
@@ -21,9 +42,9 @@ pub fn base_url(running: &Running) -> String {
 }
 
 /// Polls `check` every 10 ms for up to five seconds.
-pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
+pub async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
     for _ in 0..500 {
-        if check() {
+        if check().await {
             return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

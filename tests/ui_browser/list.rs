@@ -265,7 +265,10 @@ pub async fn deletes_show_live(ui: &Ui) -> Outcome {
     // Deleted elsewhere (through the API): gone from the page without reload.
     let second = server
         .store()
-        .snapshot()
+        .list(0, 0, None)
+        .await
+        .unwrap()
+        .messages
         .into_iter()
         .find(|m| m.summary.subject == "Second")
         .ok_or("no Second")?;
@@ -295,8 +298,11 @@ pub async fn deletes_show_live(ui: &Ui) -> Outcome {
     page.wait_for(&format!("!{}", row_with_subject("Third")), "Third deleted")
         .await?;
     expect(
-        server.store().len() == 2,
-        format!("store holds {}", server.store().len()),
+        server.store().counts().await.unwrap().total == 2,
+        format!(
+            "store holds {}",
+            server.store().counts().await.unwrap().total
+        ),
     )?;
 
     // Delete the checked ones.
@@ -327,8 +333,11 @@ pub async fn deletes_show_live(ui: &Ui) -> Outcome {
     )
     .await?;
     expect(
-        server.store().len() == 1,
-        format!("store holds {}", server.store().len()),
+        server.store().counts().await.unwrap().total == 1,
+        format!(
+            "store holds {}",
+            server.store().counts().await.unwrap().total
+        ),
     )?;
 
     // Delete all, after confirming.
@@ -346,7 +355,10 @@ pub async fn deletes_show_live(ui: &Ui) -> Outcome {
         "list emptied",
     )
     .await?;
-    expect(server.store().is_empty(), "store emptied")?;
+    expect(
+        server.store().counts().await.unwrap().total == 0,
+        "store emptied",
+    )?;
     let reloaded: bool = page.eval("window.__stillHere !== true").await?;
     expect(!reloaded, "the page reloaded")?;
     page.close().await;
@@ -358,14 +370,18 @@ pub async fn ten_thousand_messages(ui: &Ui) -> Outcome {
     const COUNT: usize = 10_000;
     let server = common::start_with(|config| config.store.max_messages = 0).await;
     for i in 0..COUNT {
-        server.store().insert(mailcatch::store::Incoming {
-            raw: simple(
-                &format!("Bulk message {i}"),
-                "A body long enough to have a snippet worth showing.",
-            )
-            .into(),
-            ..Default::default()
-        });
+        server
+            .app
+            .ingest(mailcatch::store::Incoming {
+                raw: simple(
+                    &format!("Bulk message {i}"),
+                    "A body long enough to have a snippet worth showing.",
+                )
+                .into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
     }
     let started = Instant::now();
     let page = ui.open(&server, "/").await?;

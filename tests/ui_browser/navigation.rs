@@ -50,12 +50,19 @@ pub async fn keyboard_shortcuts(ui: &Ui) -> Outcome {
     .await?;
     let middle = server
         .store()
-        .snapshot()
+        .list(0, 0, None)
+        .await
+        .unwrap()
+        .messages
         .into_iter()
         .find(|m| m.summary.subject == "Middle")
         .ok_or("no Middle")?;
     expect(
-        common::eventually(|| !middle.is_read()).await,
+        common::eventually(async || {
+            let now = server.store().get(middle.id()).await.unwrap();
+            now.is_some_and(|m| !m.is_read())
+        })
+        .await,
         "u reached the server",
     )?;
     page.press("]").await?;
@@ -158,7 +165,10 @@ pub async fn deep_links(ui: &Ui) -> Outcome {
     .await?;
     let alpha = server
         .store()
-        .snapshot()
+        .list(0, 0, None)
+        .await
+        .unwrap()
+        .messages
         .into_iter()
         .find(|m| m.summary.subject == "Alpha")
         .ok_or("no Alpha")?;

@@ -33,21 +33,20 @@ pub async fn screenshots(ui: &Ui) -> Outcome {
         // Mark a couple read so the list shows both states.
         let ids: Vec<String> = server
             .store()
-            .snapshot()
+            .list(0, 0, None)
+            .await
+            .unwrap()
+            .messages
             .iter()
             .skip(3)
             .take(2)
             .map(|m| m.id().to_string())
             .collect();
-        server.store().set_read(
-            &server
-                .store()
-                .snapshot()
-                .into_iter()
-                .filter(|m| ids.contains(&m.id().to_string()))
-                .collect::<Vec<_>>(),
-            true,
-        );
+        server
+            .store()
+            .set_read(mailcatch::store::Selection::Ids(&ids), true)
+            .await
+            .map_err(|e| e.to_string())?;
         page.run(&format!(
             "document.querySelector('.row[data-id=\"{}\"] .row-check').click()",
             ids[0]

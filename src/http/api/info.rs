@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::Serialize;
 
 use crate::http::HttpState;
+use crate::http::error::ApiError;
 use crate::http::json::GoJson;
 
 /// The version the API reports (`/info`, the WebSocket `stats` frame).
@@ -24,8 +25,8 @@ struct AppInformation {
     /// mailcatch never phones home for updates: Mailpit's literal for a
     /// disabled version check.
     latest_version: &'static str,
-    /// In memory: there is no database file.
-    database: &'static str,
+    /// The database file; empty in memory.
+    database: String,
     database_size: u64,
     messages: usize,
     unread: usize,
@@ -51,29 +52,33 @@ struct RuntimeStats {
     smtp_ignored: u64,
 }
 
-pub async fn info(State(state): State<Arc<HttpState>>) -> Response {
+pub async fn info(State(state): State<Arc<HttpState>>) -> Result<Response, ApiError> {
     let app = &state.app;
     let store = &app.store;
-    let counters = &store.counters;
-    GoJson(AppInformation {
+    let counters = &app.counters;
+    let counts = store.counts().await?;
+    let (_, file) = store.describe();
+    Ok(GoJson(AppInformation {
         version: version(),
         latest_version: "disabled",
-        database: "",
-        database_size: 0,
-        messages: store.len(),
-        unread: store.unread(),
-        tags: store.tag_counts().into_iter().collect(),
+        database: file.map(|f| f.display().to_string()).unwrap_or_default(),
+        database_size: file
+            .and_then(|f| std::fs::metadata(f).ok())
+            .map_or(0, |m| m.len()),
+        messages: counts.total,
+        unread: counts.unread,
+        tags: store.tag_counts().await?.into_iter().collect(),
         runtime_stats: RuntimeStats {
             uptime: app.started.elapsed().as_secs(),
-            memory: resident_memory().unwrap_or(store.bytes() as u64),
-            messages_deleted: counters.deleted.load(Ordering::Relaxed),
+            memory: resident_memory().unwrap_or(counts.bytes),
+            messages_deleted: store.deleted(),
             smtp_accepted: counters.accepted.load(Ordering::Relaxed),
             smtp_accepted_size: counters.accepted_bytes.load(Ordering::Relaxed),
             smtp_rejected: counters.rejected.load(Ordering::Relaxed),
             smtp_ignored: 0,
         },
     })
-    .into_response()
+    .into_response())
 }
 
 /// The process's resident memory in bytes, where the OS tells (Linux).

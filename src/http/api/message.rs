@@ -8,12 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::http::HttpState;
 use crate::http::error::ApiError;
 use crate::http::json::{GoJson, Message, headers_map};
 use crate::http::params::Params;
 use crate::http::safe_download;
-use crate::http::{HttpState, read_message};
-use crate::store::StoredMessage;
 
 /// `GET /api/v1/message/{ID}`: the full message, which it marks read.
 pub async fn message(
@@ -21,9 +20,9 @@ pub async fn message(
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params)?;
-    let detail = state.detail(&message).await;
-    state.store().set_read([&message], true);
+    let message = state.resolve(&id, &params).await?;
+    let detail = state.detail(&message).await?;
+    state.store().mark_read(&message).await?;
     Ok(GoJson(Message::new(&message, &detail)).into_response())
 }
 
@@ -33,8 +32,8 @@ pub async fn headers(
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params)?;
-    let detail = state.detail(&message).await;
+    let message = state.resolve(&id, &params).await?;
+    let detail = state.detail(&message).await?;
     Ok(GoJson(headers_map(&detail)).into_response())
 }
 
@@ -45,10 +44,8 @@ pub async fn raw(
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params)?;
-    let raw = read_message(&message, StoredMessage::raw)
-        .await
-        .ok_or(ApiError::Internal)?;
+    let message = state.resolve(&id, &params).await?;
+    let raw = state.store().raw(&message).await?;
     let mut response = Body::from(raw).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -76,9 +73,10 @@ pub async fn part(
     Path((id, part_id)): Path<(String, String)>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params)?;
+    let message = state.resolve(&id, &params).await?;
+    let raw = state.store().raw(&message).await?;
     let content =
-        tokio::task::spawn_blocking(move || crate::store::detail::part_content(&message, &part_id))
+        tokio::task::spawn_blocking(move || crate::store::detail::part_content(&raw, &part_id))
             .await
             .map_err(|_| ApiError::Internal)?
             .ok_or(ApiError::NotFound)?;

@@ -11,7 +11,7 @@ use crate::http::body::{JsonBody, decode};
 use crate::http::error::{ApiError, ok};
 use crate::http::json::GoJson;
 use crate::http::params::{self, Params};
-use crate::store::{Page, Query as SearchQuery};
+use crate::store::{Page, Query as SearchQuery, Selection};
 
 /// `GET /api/v1/messages?start&limit&before`: newest first; `limit=0` is all.
 pub async fn list(
@@ -21,35 +21,49 @@ pub async fn list(
     let (start, limit) = params::start_limit(&params)?;
     // `limit=0` lists everything and ignores `start`, as Mailpit does.
     let skip = if limit == 0 { 0 } else { start };
-    let page = state.store().list(skip, limit, params::before(&params));
-    Ok(summary_response(&state, start, &page, false))
+    let page = state
+        .store()
+        .list(skip, limit, params::before(&params))
+        .await?;
+    summary_response(&state, start, &page, false).await
 }
 
 /// The list envelope for `/messages` and `/search`. On `/messages` the
 /// match counts are the mailbox totals.
-pub fn summary_response(state: &HttpState, start: usize, page: &Page, is_search: bool) -> Response {
+pub async fn summary_response(
+    state: &HttpState,
+    start: usize,
+    page: &Page,
+    is_search: bool,
+) -> Result<Response, ApiError> {
     let store = state.store();
-    let (total, unread) = (store.len(), store.unread());
+    let counts = store.counts().await?;
+    let (total, unread) = (counts.total, counts.unread);
     let (matched, matched_unread) = if is_search {
         (page.matched, page.matched_unread)
     } else {
         (total, unread)
     };
-    GoJson(crate::http::json::MessagesSummary {
+    Ok(GoJson(crate::http::json::MessagesSummary {
         total,
         unread,
         count: page.messages.len(),
         messages_count: matched,
         messages_unread: matched_unread,
         start,
-        tags: store.tag_counts().into_iter().map(|(tag, _)| tag).collect(),
+        tags: store
+            .tag_counts()
+            .await?
+            .into_iter()
+            .map(|(tag, _)| tag)
+            .collect(),
         messages: page
             .messages
             .iter()
             .map(|m| crate::http::json::MessageSummary::new(m))
             .collect(),
     })
-    .into_response()
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -77,17 +91,16 @@ pub async fn set_read(
             "You may specify either IDs or a search query, not both",
         ));
     }
-    let store = state.store();
-    if !request.ids.is_empty() {
-        let messages: Vec<_> = request.ids.iter().filter_map(|id| store.get(id)).collect();
-        store.set_read(&messages, request.read);
+    let query;
+    let which = if !request.ids.is_empty() {
+        Selection::Ids(&request.ids)
     } else if !search.is_empty() {
-        let query = SearchQuery::parse(search, params::tz(&params));
-        let matches = store.search(&query, 0, usize::MAX).messages;
-        store.set_read(&matches, request.read);
+        query = SearchQuery::parse(search, params::tz(&params));
+        Selection::Matching(&query)
     } else {
-        store.set_read_all(request.read);
-    }
+        Selection::All
+    };
+    state.store().set_read(which, request.read).await?;
     Ok(ok())
 }
 
@@ -100,15 +113,18 @@ struct DeleteRequest {
 
 /// `DELETE /api/v1/messages {IDs}`. A missing, undecodable or ID-less body
 /// deletes everything, as Mailpit does and cypress-mailpit relies on.
-pub async fn delete(State(state): State<Arc<HttpState>>, JsonBody(body): JsonBody) -> Response {
+pub async fn delete(
+    State(state): State<Arc<HttpState>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let ids = decode::<DeleteRequest>(&body, &[])
         .map(|request| request.ids)
         .unwrap_or_default();
-    let store = state.store();
-    if ids.is_empty() {
-        store.delete_all();
+    let which = if ids.is_empty() {
+        Selection::All
     } else {
-        store.delete(ids.iter().map(String::as_str));
-    }
-    ok()
+        Selection::Ids(&ids)
+    };
+    state.store().delete(which).await?;
+    Ok(ok())
 }

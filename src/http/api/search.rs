@@ -9,7 +9,7 @@ use super::messages::summary_response;
 use crate::http::HttpState;
 use crate::http::error::{ApiError, ok};
 use crate::http::params::{self, Params};
-use crate::store::Query as SearchQuery;
+use crate::store::{Query as SearchQuery, Selection};
 
 /// The search a request describes: `query`, `tz` and the undocumented
 /// `before`.
@@ -29,8 +29,8 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let query = parse_search(&params)?;
     let (start, limit) = params::start_limit(&params)?;
-    let page = state.store().search(&query, start, limit);
-    Ok(summary_response(&state, start, &page, true))
+    let page = state.store().search(&query, start, limit).await?;
+    summary_response(&state, start, &page, true).await
 }
 
 /// `DELETE /api/v1/search?query&tz`: deletes every match. The store sends
@@ -40,8 +40,6 @@ pub async fn delete(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let query = parse_search(&params)?;
-    let store = state.store();
-    let matches = store.search(&query, 0, usize::MAX).messages;
-    store.delete(matches.iter().map(|m| m.id()));
+    state.store().delete(Selection::Matching(&query)).await?;
     Ok(ok())
 }

@@ -91,18 +91,21 @@ pub async fn send(
     if raw.len() > max {
         return Err(ApiError::SendTooLarge);
     }
-    let message = state.store().insert(Incoming {
-        raw: raw.into(),
-        envelope: Envelope {
-            mail_from: request.from.email.trim().to_string(),
-            rcpt_to: recipients,
-            helo: "HTTP send API".into(),
-            client_addr: Some(peer),
-            auth_user: user.map(|Extension(AuthUser(name))| name),
-            ..Envelope::default()
-        },
-        ..Incoming::default()
-    });
+    let message = state
+        .app
+        .ingest(Incoming {
+            raw: raw.into(),
+            envelope: Envelope {
+                mail_from: request.from.email.trim().to_string(),
+                rcpt_to: recipients,
+                helo: "HTTP send API".into(),
+                client_addr: Some(peer),
+                auth_user: user.map(|Extension(AuthUser(name))| name),
+                ..Envelope::default()
+            },
+            ..Incoming::default()
+        })
+        .await?;
     Ok(GoJson(SendConfirmation {
         id: message.id().to_string(),
     })

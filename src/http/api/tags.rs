@@ -12,14 +12,15 @@ use crate::http::error::{ApiError, ok};
 use crate::http::json::GoJson;
 
 /// `GET /api/v1/tags`: every tag in use, sorted case-insensitively.
-pub async fn list(State(state): State<Arc<HttpState>>) -> Response {
+pub async fn list(State(state): State<Arc<HttpState>>) -> Result<Response, ApiError> {
     let tags: Vec<String> = state
         .store()
         .tag_counts()
+        .await?
         .into_iter()
         .map(|(tag, _)| tag)
         .collect();
-    GoJson(tags).into_response()
+    Ok(GoJson(tags).into_response())
 }
 
 #[derive(Deserialize)]
@@ -37,7 +38,7 @@ pub async fn set(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request: SetTagsRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
-    state.store().set_tags(&request.ids, &request.tags);
+    state.store().set_tags(&request.ids, &request.tags).await?;
     Ok(ok())
 }
 
@@ -58,6 +59,7 @@ pub async fn rename(
     state
         .store()
         .rename_tag(&tag, &request.name)
+        .await?
         .map_err(ApiError::BadRequest)?;
     Ok(ok())
 }
@@ -70,6 +72,7 @@ pub async fn delete(
     state
         .store()
         .delete_tag(&tag)
+        .await?
         .map_err(ApiError::BadRequest)?;
     Ok(ok())
 }

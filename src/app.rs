@@ -1,0 +1,99 @@
+//! The application core the three faces (SMTP, HTTP, embedding) share: the
+//! resolved configuration, the store, the change feed and the counters, and
+//! the one way a message enters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tokio::sync::broadcast;
+
+use crate::chaos::Chaos;
+use crate::config::Config;
+use crate::store::{Event, Incoming, LARGE_MESSAGE_BYTES, Store, StoreError, StoredMessage};
+use crate::store::{summary, tags};
+
+/// Events a WebSocket client may fall behind by before it is told to refetch.
+const EVENT_BUFFER: usize = 4096;
+
+/// Running totals shown by `/api/v1/info`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub accepted: AtomicU64,
+    pub accepted_bytes: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+/// Shared state of a running mailcatch, handed to the SMTP and HTTP sides.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub chaos: Arc<Chaos>,
+    pub counters: Counters,
+    pub started: Instant,
+    events: broadcast::Sender<Event>,
+}
+
+impl App {
+    /// Builds the core around a store opened on `events`' channel.
+    pub(crate) fn new(
+        config: Config,
+        chaos: Arc<Chaos>,
+        open: impl FnOnce(broadcast::Sender<Event>) -> Result<Store, crate::StartError>,
+    ) -> Result<App, crate::StartError> {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(App {
+            store: open(events.clone())?,
+            config,
+            chaos,
+            counters: Counters::default(),
+            started: Instant::now(),
+            events,
+        })
+    }
+
+    /// The change feed: store events and SMTP diagnostics.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The only way a message enters, whether by SMTP or the send API:
+    /// summarises it (off the async threads when large), applies its tags,
+    /// stores it (committed, with a database) and counts it. When this
+    /// returns Ok the message is listed, searchable and announced.
+    pub async fn ingest(&self, incoming: Incoming) -> Result<Arc<StoredMessage>, StoreError> {
+        let size = incoming.raw.len();
+        let (incoming, summary) = if size < LARGE_MESSAGE_BYTES {
+            let summary = summary::summarize(&incoming.raw, &incoming.envelope);
+            (incoming, summary)
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let summary = summary::summarize(&incoming.raw, &incoming.envelope);
+                (incoming, summary)
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("summarising failed: {e}")))?
+        };
+        let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
+        let message = self.store.insert(incoming, summary, tags).await?;
+        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .accepted_bytes
+            .fetch_add(size as u64, Ordering::Relaxed);
+        tracing::debug!(
+            id = message.id(),
+            from = %message.envelope.mail_from,
+            recipients = message.envelope.rcpt_to.len(),
+            size,
+            "message stored"
+        );
+        Ok(message)
+    }
+
+    /// Records an SMTP error reply (4xx or 5xx) sent to a client, for the
+    /// counters and the UI's live error feed.
+    pub fn smtp_refused(&self, ip: String, message: String) {
+        self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(Event::SmtpError { ip, message });
+    }
+}

@@ -1,0 +1,117 @@
+//! Starting and stopping a whole mailcatch: the store, the SMTP and HTTP
+//! listeners, and the background upkeep.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+use crate::{chaos, http, smtp};
+
+/// Why mailcatch could not start. Nothing is listening when this is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Database(String),
+}
+
+/// A running mailcatch: its bound addresses and the means to stop it.
+pub struct Running {
+    pub smtp_addr: SocketAddr,
+    pub smtps_addr: Option<SocketAddr>,
+    pub http_addr: SocketAddr,
+    pub app: Arc<App>,
+    shutdown: Shutdown,
+    tasks: JoinSet<()>,
+}
+
+/// Opens the store, binds every listener, then serves in background tasks.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let chaos = Arc::new(match config.smtp.chaos_triggers.as_deref() {
+        Some(spec) => chaos::Chaos::new(
+            true,
+            chaos::Chaos::parse_triggers(spec).map_err(StartError::Config)?,
+        ),
+        None => chaos::Chaos::new(config.smtp.enable_chaos, chaos::Triggers::default()),
+    });
+    let engine = config.engine().map_err(StartError::Config)?;
+    let limits = config.store_limits();
+    let open = |events| {
+        Store::open(&engine, limits, events).map_err(|e| StartError::Database(e.to_string()))
+    };
+    let app = Arc::new(App::new(config, chaos, open)?);
+    let shutdown = Shutdown::new();
+    let mut tasks = JoinSet::new();
+
+    let smtp = smtp::server::bind(app.clone()).await?;
+    let http = http::bind(app.clone()).await?;
+    let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
+    tasks.spawn(smtp.serve(shutdown.clone()));
+    tasks.spawn(http.serve(shutdown.clone()));
+    if let Some(age) = limits.max_age {
+        tasks.spawn(expire(app.clone(), age, shutdown.clone()));
+    }
+    tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");
+
+    Ok(Running {
+        smtp_addr,
+        smtps_addr,
+        http_addr,
+        app,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Deletes messages past `--max-age`, checking a twentieth of the age
+/// apart (between 1 s and 1 min), so none outlives it by much.
+async fn expire(app: Arc<App>, age: Duration, mut shutdown: Shutdown) {
+    let period = (age / 20).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = app.store.evict_expired().await {
+                    tracing::warn!(%error, "expiring old messages failed");
+                }
+            }
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+impl Running {
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// Stops accepting, lets in-flight SMTP transactions finish within the
+    /// grace period, waits for every task, and closes the store (with a
+    /// database, after its last commit).
+    pub async fn shutdown(mut self) {
+        self.shutdown.trigger();
+        while self.tasks.join_next().await.is_some() {}
+        self.app.store.close().await;
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) {
+        crate::shutdown::signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}

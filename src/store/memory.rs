@@ -1,0 +1,289 @@
+//! The memory engine: every message in a `BTreeMap` keyed by arrival
+//! sequence, so "newest first" is a reverse iteration and lookups by ID are
+//! logarithmic. Each message is an `Arc`, so readers can copy out what they
+//! need under a short read lock and do slow work (search, rendering) without
+//! blocking ingestion.
+//!
+//! Methods report what changed; the [`Store`](super::Store) facade turns
+//! that into events, so every engine emits the same feed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::id::{IdGenerator, MessageId};
+use super::message::{Incoming, StoredMessage, Summary};
+use super::search::Query;
+use super::{Counts, Page, StoreLimits, tag_index, tags};
+
+#[derive(Default)]
+struct Inner {
+    messages: BTreeMap<u64, Arc<StoredMessage>>,
+    bytes: usize,
+    unread: usize,
+    /// Tag usage; message tags only change under the write lock, with it.
+    tags: tag_index::TagIndex,
+}
+
+pub(crate) struct MemoryStore {
+    inner: RwLock<Inner>,
+    ids: IdGenerator,
+    limits: StoreLimits,
+}
+
+impl MemoryStore {
+    pub fn new(limits: StoreLimits) -> MemoryStore {
+        MemoryStore {
+            inner: RwLock::default(),
+            ids: IdGenerator::default(),
+            limits,
+        }
+    }
+
+    /// Stores a summarised message, evicting the oldest to stay within the
+    /// caps; returns it with the number evicted.
+    pub fn insert(
+        &self,
+        incoming: Incoming,
+        summary: Summary,
+        tags: Vec<String>,
+    ) -> (Arc<StoredMessage>, u64) {
+        let message = Arc::new(StoredMessage::new(self.ids.next(), incoming, summary, tags));
+        let mut inner = self.inner.write();
+        inner.bytes += message.footprint();
+        inner.unread += 1;
+        inner.tags.add(message.id.seq, &message.tags());
+        inner.messages.insert(message.id.seq, message.clone());
+        let evicted = self.evict_over_limits(&mut inner);
+        (message, evicted)
+    }
+
+    /// Drops the oldest messages until both caps hold, always keeping the
+    /// newest message even if it alone exceeds the byte cap.
+    fn evict_over_limits(&self, inner: &mut Inner) -> u64 {
+        let (max_messages, max_bytes) = (self.limits.max_messages, self.limits.max_bytes);
+        let mut evicted = 0;
+        while inner.messages.len() > 1
+            && ((max_messages > 0 && inner.messages.len() > max_messages)
+                || (max_bytes > 0 && inner.bytes > max_bytes))
+        {
+            let Some((_, oldest)) = inner.messages.pop_first() else {
+                break;
+            };
+            Self::account_removal(inner, &oldest);
+            evicted += 1;
+        }
+        evicted
+    }
+
+    /// Drops every message received before `micros` (Unix microseconds).
+    pub fn evict_before(&self, micros: i64) -> u64 {
+        let mut inner = self.inner.write();
+        let mut evicted = 0;
+        while let Some(entry) = inner.messages.first_entry() {
+            if entry.get().created.as_microsecond() >= micros {
+                break;
+            }
+            let oldest = entry.remove();
+            Self::account_removal(&mut inner, &oldest);
+            evicted += 1;
+        }
+        evicted
+    }
+
+    fn account_removal(inner: &mut Inner, message: &StoredMessage) {
+        inner.bytes -= message.footprint();
+        inner.tags.remove(message.id.seq, &message.tags());
+        if !message.is_read() {
+            inner.unread -= 1;
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<StoredMessage>> {
+        let seq = MessageId::parse_seq(id)?;
+        let inner = self.inner.read();
+        inner.messages.get(&seq).filter(|m| m.id() == id).cloned()
+    }
+
+    /// The newest message, or the newest matching `query`.
+    pub fn latest(&self, query: Option<&Query>) -> Option<Arc<StoredMessage>> {
+        match query {
+            None => self.inner.read().messages.values().next_back().cloned(),
+            Some(query) => self.snapshot().into_iter().find(|m| query.matches(m)),
+        }
+    }
+
+    /// Every message, newest first: a cheap copy of `Arc`s so that callers can
+    /// scan without holding the lock.
+    fn snapshot(&self) -> Vec<Arc<StoredMessage>> {
+        self.inner.read().messages.values().rev().cloned().collect()
+    }
+
+    pub fn counts(&self) -> Counts {
+        let inner = self.inner.read();
+        Counts {
+            total: inner.messages.len(),
+            unread: inner.unread,
+            bytes: inner.bytes as u64,
+        }
+    }
+
+    /// Newest first, skipping `start`; `limit` 0 means all. `before` keeps
+    /// only messages received before that Unix time in microseconds.
+    pub fn list(&self, start: usize, limit: usize, before: Option<i64>) -> Page {
+        let inner = self.inner.read();
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        let messages = inner
+            .messages
+            .values()
+            .rev()
+            .filter(|m| before.is_none_or(|b| m.created.as_microsecond() < b))
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect();
+        Page {
+            messages,
+            matched: inner.messages.len(),
+            matched_unread: inner.unread,
+        }
+    }
+
+    /// Newest-first matches of `query`, sliced by `start` and `limit`.
+    pub fn search(&self, query: &Query, start: usize, limit: usize) -> Page {
+        let mut page = Page::default();
+        for message in self.snapshot() {
+            if !query.matches(&message) {
+                continue;
+            }
+            if page.matched >= start && page.messages.len() < limit {
+                page.messages.push(message.clone());
+            }
+            page.matched += 1;
+            page.matched_unread += usize::from(!message.is_read());
+        }
+        page
+    }
+
+    fn matching(&self, query: &Query) -> Vec<Arc<StoredMessage>> {
+        self.snapshot()
+            .into_iter()
+            .filter(|m| query.matches(m))
+            .collect()
+    }
+
+    fn by_ids(&self, ids: &[String]) -> Vec<Arc<StoredMessage>> {
+        ids.iter().filter_map(|id| self.get(id)).collect()
+    }
+
+    /// Sets the read flag of the given messages (all when `ids` is None),
+    /// returning the IDs that changed.
+    pub fn set_read(&self, ids: Option<&[String]>, read: bool) -> Vec<String> {
+        let messages = match ids {
+            Some(ids) => self.by_ids(ids),
+            None => self.snapshot(),
+        };
+        self.set_read_of(&messages, read)
+    }
+
+    pub fn set_read_matching(&self, query: &Query, read: bool) -> Vec<String> {
+        self.set_read_of(&self.matching(query), read)
+    }
+
+    fn set_read_of(&self, messages: &[Arc<StoredMessage>], read: bool) -> Vec<String> {
+        let mut changed = Vec::new();
+        let mut inner = self.inner.write();
+        for message in messages {
+            // Only messages still in the store count towards `unread`.
+            if inner.messages.contains_key(&message.id.seq) && message.set_read(read) {
+                if read {
+                    inner.unread -= 1;
+                } else {
+                    inner.unread += 1;
+                }
+                changed.push(message.id().to_string());
+            }
+        }
+        changed
+    }
+
+    /// Deletes messages by ID, ignoring unknown ones; returns the IDs deleted.
+    pub fn delete(&self, ids: &[String]) -> Vec<String> {
+        let mut deleted = Vec::new();
+        let mut inner = self.inner.write();
+        for id in ids {
+            let Some(seq) = MessageId::parse_seq(id) else {
+                continue;
+            };
+            if inner.messages.get(&seq).is_some_and(|m| m.id() == id)
+                && let Some(message) = inner.messages.remove(&seq)
+            {
+                Self::account_removal(&mut inner, &message);
+                deleted.push(id.clone());
+            }
+        }
+        deleted
+    }
+
+    pub fn delete_matching(&self, query: &Query) -> Vec<String> {
+        let ids: Vec<String> = self
+            .matching(query)
+            .iter()
+            .map(|m| m.id().to_string())
+            .collect();
+        self.delete(&ids)
+    }
+
+    pub fn delete_all(&self) -> usize {
+        let mut inner = self.inner.write();
+        let count = inner.messages.len();
+        *inner = Inner::default();
+        count
+    }
+
+    /// Replaces the tags of the given messages (already cleaned), returning
+    /// the IDs found.
+    pub fn set_tags(&self, ids: &[String], tags: &[String]) -> Vec<String> {
+        let mut found = Vec::new();
+        for message in self.by_ids(ids) {
+            self.replace_tags(&message, tags.to_vec());
+            found.push(message.id().to_string());
+        }
+        found
+    }
+
+    /// Replaces one message's tags, keeping the tag index in step (a
+    /// message no longer in the store is simply not indexed any more).
+    fn replace_tags(&self, message: &StoredMessage, tags: Vec<String>) {
+        let mut inner = self.inner.write();
+        let indexed = inner
+            .messages
+            .get(&message.id.seq)
+            .is_some_and(|stored| std::ptr::eq(&**stored, message));
+        let old = message.replace_tags(tags);
+        if indexed {
+            inner.tags.remove(message.id.seq, &old);
+            inner.tags.add(message.id.seq, &message.tags());
+        }
+    }
+
+    /// Every tag in use with its message count, sorted case-insensitively.
+    pub fn tag_counts(&self) -> Vec<(String, usize)> {
+        self.inner.read().tags.counts()
+    }
+
+    /// Replaces tag `from` (matched case-insensitively) by `to`, or removes
+    /// it, on every message.
+    pub fn rewrite_tag(&self, from: &str, to: Option<&str>) {
+        for message in self.snapshot() {
+            if message.has_tag(from) {
+                let mut tags = message.tags();
+                tags.retain(|t| !t.eq_ignore_ascii_case(from));
+                tags.extend(to.map(str::to_string));
+                tags::sort(&mut tags);
+                self.replace_tags(&message, tags);
+            }
+        }
+    }
+}

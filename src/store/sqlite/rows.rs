@@ -1,0 +1,130 @@
+//! A stored message as rows, and back.
+//!
+//! The summary and the envelope side (envelope, warnings, transcript) are
+//! kept as JSON: they are read whole, never queried by field, and JSON keeps
+//! the file readable with the `sqlite3` shell.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::store::id::MessageId;
+use crate::store::message::{Envelope, Restored, StoredMessage, Transcript};
+
+/// The columns [`read_message`] expects, in order.
+pub(super) const MESSAGE_COLUMNS: &str = "seq, id, created, size, read, tags, summary, meta";
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    envelope: Envelope,
+    warnings: Vec<String>,
+    transcript: String,
+}
+
+fn json_error(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+/// Writes every row of a new message.
+pub(super) fn insert(conn: &Connection, message: &StoredMessage) -> rusqlite::Result<()> {
+    let meta = Meta {
+        envelope: message.envelope.clone(),
+        warnings: message.warnings.clone(),
+        transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
+    };
+    let seq = message.id.seq as i64;
+    let tags = message.tags();
+    conn.prepare_cached(
+        "INSERT INTO messages (seq, id, created, size, kept, read, tags, summary, meta)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        seq,
+        message.id(),
+        message.created.as_microsecond(),
+        message.size() as i64,
+        message.footprint() as i64,
+        serde_json::to_string(&tags).map_err(json_error)?,
+        serde_json::to_string(&message.summary).map_err(json_error)?,
+        serde_json::to_string(&meta).map_err(json_error)?,
+    ])?;
+    conn.prepare_cached("INSERT INTO message_text (seq, text) VALUES (?1, ?2)")?
+        .execute(params![seq, message.summary.search_text])?;
+    let (data, lz4) = message.raw_kept().kept();
+    conn.prepare_cached("INSERT INTO message_raw (seq, lz4, data) VALUES (?1, ?2, ?3)")?
+        .execute(params![seq, lz4, data])?;
+    write_tags(conn, seq, &tags)
+}
+
+/// Replaces the tag rows of message `seq`.
+pub(super) fn write_tags(conn: &Connection, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM message_tags WHERE seq = ?1")?
+        .execute([seq])?;
+    let mut add =
+        conn.prepare_cached("INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?1, ?2)")?;
+    for tag in tags {
+        add.execute(params![seq, tag])?;
+    }
+    conn.prepare_cached("UPDATE messages SET tags = ?2 WHERE seq = ?1")?
+        .execute(params![
+            seq,
+            serde_json::to_string(tags).map_err(json_error)?
+        ])?;
+    Ok(())
+}
+
+/// A message from a row of [`MESSAGE_COLUMNS`]; the search text, when
+/// wanted, follows them.
+pub(super) fn read_message(row: &Row<'_>, with_text: bool) -> rusqlite::Result<Arc<StoredMessage>> {
+    let conversion = |index, e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let seq: i64 = row.get(0)?;
+    let id: String = row.get(1)?;
+    let created: i64 = row.get(2)?;
+    let size: i64 = row.get(3)?;
+    let tags: String = row.get(5)?;
+    let summary: String = row.get(6)?;
+    let meta: String = row.get(7)?;
+    let mut summary: crate::store::Summary =
+        serde_json::from_str(&summary).map_err(|e| conversion(6, e))?;
+    if with_text {
+        summary.search_text = row.get(8)?;
+    }
+    let meta: Meta = serde_json::from_str(&meta).map_err(|e| conversion(7, e))?;
+    Ok(Arc::new(StoredMessage::restore(Restored {
+        id: MessageId {
+            seq: seq as u64,
+            text: id.into_boxed_str(),
+        },
+        created: jiff::Timestamp::from_microsecond(created).unwrap_or_default(),
+        size: size as usize,
+        envelope: meta.envelope,
+        warnings: meta.warnings,
+        transcript: meta.transcript.lines().collect::<Transcript>(),
+        summary,
+        read: row.get(4)?,
+        tags: serde_json::from_str(&tags).map_err(|e| conversion(5, e))?,
+    })))
+}
+
+/// Deletes every row of message `seq`; returns (was unread, kept bytes)
+/// if it existed.
+pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<(bool, u64)>> {
+    let gone: Option<(bool, i64)> = conn
+        .prepare_cached("DELETE FROM messages WHERE seq = ?1 RETURNING read, kept")?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if gone.is_some() {
+        for table in ["message_text", "message_raw", "message_tags"] {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE seq = ?1"))?
+                .execute([seq])?;
+        }
+    }
+    Ok(gone.map(|(read, kept)| (!read, kept as u64)))
+}

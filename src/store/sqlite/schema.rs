@@ -1,0 +1,163 @@
+//! Opening a database file safely: one process at a time, only files that
+//! are mailcatch databases (or empty), schema created or migrated, a newer
+//! schema refused.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// `PRAGMA application_id` of a mailcatch database ("MCAT").
+const APPLICATION_ID: i32 = 0x4d43_4154;
+/// The schema this build writes; `PRAGMA user_version` holds a file's.
+pub(super) const SCHEMA_VERSION: i32 = 1;
+
+/// The first schema. Messages are split by how they are read: `messages`
+/// for listing (small rows, newest first by `seq`), `message_text` for
+/// free-text search scans, `message_raw` only when a message is opened.
+const SCHEMA_V1: &str = "
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    kept INTEGER NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL DEFAULT '[]',
+    summary TEXT NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE TABLE message_text (seq INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE message_raw (seq INTEGER PRIMARY KEY, lz4 INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE message_tags (
+    seq INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (seq, tag)
+) WITHOUT ROWID;
+CREATE INDEX message_tags_by_tag ON message_tags (tag COLLATE NOCASE);
+";
+
+/// Why a database could not be opened. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("database {path}: {reason}")]
+    Refused { path: PathBuf, reason: String },
+}
+
+pub(super) fn refused(path: &Path, reason: impl Into<String>) -> OpenError {
+    OpenError::Refused {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Takes the lock that keeps a second mailcatch off the same file: an
+/// advisory lock on a `-lock` file beside it, held for the process's life.
+/// (Locking the database file itself would not do: closing any descriptor
+/// of it drops SQLite's own POSIX locks.)
+pub(super) fn lock(path: &Path) -> Result<File, OpenError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push("-lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| refused(path, format!("cannot create its lock file: {e}")))?;
+    file.try_lock().map_err(|_| {
+        refused(
+            path,
+            "another mailcatch is using it (two processes cannot share one SQLite file)",
+        )
+    })?;
+    Ok(file)
+}
+
+/// Checks the directory and the file's first bytes before SQLite touches
+/// it, so a wrong path is never turned into a database.
+pub(super) fn check_file(path: &Path) -> Result<(), OpenError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(refused(
+            path,
+            format!("directory {} does not exist", dir.display()),
+        ));
+    }
+    let Ok(mut file) = File::open(path) else {
+        return Ok(()); // absent: it will be created
+    };
+    let mut header = [0u8; 16];
+    let read = std::io::Read::read(&mut file, &mut header).unwrap_or(0);
+    if read > 0 && (read < 16 || &header != b"SQLite format 3\0") {
+        return Err(refused(path, "not a mailcatch database (not SQLite)"));
+    }
+    Ok(())
+}
+
+/// Opens a connection with the settings every connection shares.
+pub(super) fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // NORMAL in WAL mode: a commit is in the OS before it returns, so a
+    // process crash loses nothing acknowledged; a power loss can lose the
+    // last commits before a checkpoint, never consistency.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;",
+    )?;
+    super::search::register(&conn)?;
+    Ok(conn)
+}
+
+/// Creates the schema in an empty database, migrates an older one, and
+/// refuses anything else.
+pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
+    let fail = |e: rusqlite::Error| refused(path, describe(&e));
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(fail)?;
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(fail)?;
+    if app_id == 0 && tables == 0 {
+        // Incremental auto-vacuum must be chosen before the first table.
+        conn.execute_batch(&format!(
+            "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;
+             BEGIN; {SCHEMA_V1}
+             PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(fail)?;
+        return Ok(());
+    }
+    if app_id != APPLICATION_ID {
+        return Err(refused(path, "not a mailcatch database"));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(refused(
+            path,
+            format!(
+                "written by a newer mailcatch (schema {version}; this one knows up to {SCHEMA_VERSION})"
+            ),
+        ));
+    }
+    // Migrations from older schemas go here, one step per version.
+    Ok(())
+}
+
+/// A short, user-facing text for an SQLite error.
+pub(super) fn describe(error: &rusqlite::Error) -> String {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => "not a mailcatch database (corrupt?)".into(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => "the database is corrupt".into(),
+        Some(rusqlite::ErrorCode::CannotOpen) => "cannot open the file".into(),
+        Some(rusqlite::ErrorCode::ReadOnly) => "the file is read-only".into(),
+        Some(rusqlite::ErrorCode::PermissionDenied) => "permission denied".into(),
+        _ => error.to_string(),
+    }
+}

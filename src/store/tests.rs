@@ -1,0 +1,400 @@
+//! The store's behaviour, checked on every engine through the facade.
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mailcatch-store-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `check` on a fresh store of each engine.
+async fn on_each_engine<F, Fut>(limits: StoreLimits, check: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    check(Store::in_memory(limits)).await;
+    let dir = TempDir::new();
+    let (events, _) = broadcast::channel(16);
+    let store = Store::open(&Engine::Sqlite(dir.0.join("mail.db")), limits, events).unwrap();
+    check(store).await;
+}
+
+fn limits(max_messages: usize, max_bytes: usize) -> StoreLimits {
+    StoreLimits {
+        max_messages,
+        max_bytes,
+        max_age: None,
+    }
+}
+
+fn incoming(subject: &str, body_len: usize) -> Incoming {
+    let raw = format!(
+        "From: a@example.com\r\nTo: b@example.com\r\nSubject: {subject}\r\n\r\n{}\r\n",
+        "x".repeat(body_len)
+    );
+    Incoming {
+        raw: raw.into(),
+        ..Incoming::default()
+    }
+}
+
+async fn insert(store: &Store, incoming: Incoming) -> Arc<StoredMessage> {
+    let summary = summary::summarize(&incoming.raw, &incoming.envelope);
+    let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
+    store.insert(incoming, summary, tags).await.unwrap()
+}
+
+async fn subjects(store: &Store) -> Vec<String> {
+    let page = store.list(0, 0, None).await.unwrap();
+    page.messages
+        .iter()
+        .map(|m| m.summary.subject.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_newest_first_and_evicts_oldest_by_count() {
+    on_each_engine(limits(3, 0), |store| async move {
+        for i in 0..5 {
+            insert(&store, incoming(&format!("m{i}"), 10)).await;
+        }
+        assert_eq!(subjects(&store).await, ["m4", "m3", "m2"]);
+        assert_eq!(store.counts().await.unwrap().unread, 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn evicts_by_bytes_but_keeps_the_newest() {
+    on_each_engine(limits(0, 10_000), |store| async move {
+        for i in 0..20 {
+            insert(&store, incoming(&format!("m{i}"), 2_000)).await;
+        }
+        assert!(store.counts().await.unwrap().bytes <= 10_000);
+        let latest = store.latest(None).await.unwrap().unwrap();
+        assert_eq!(latest.summary.subject, "m19");
+        // Random bytes do not compress, so this one alone is over the cap.
+        let noise: String = (0..50_000u32)
+            .map(|i| char::from(b'!' + (i.wrapping_mul(2_654_435_761) >> 27) as u8))
+            .collect();
+        let huge = insert(&store, incoming(&noise, 0)).await;
+        assert_eq!(store.counts().await.unwrap().total, 1);
+        let latest = store.latest(None).await.unwrap().unwrap();
+        assert_eq!(latest.id(), huge.id());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn read_state_and_deletion_keep_counts_right() {
+    on_each_engine(StoreLimits::default(), |store| async move {
+        let a = insert(&store, incoming("a", 1)).await;
+        let b = insert(&store, incoming("b", 1)).await;
+        let ids = [a.id().to_string()];
+        assert_eq!(store.set_read(Selection::Ids(&ids), true).await.unwrap(), 1);
+        assert_eq!(store.set_read(Selection::Ids(&ids), true).await.unwrap(), 0);
+        assert_eq!(store.counts().await.unwrap().unread, 1);
+        let gone = [a.id().to_string(), "nonexistent".to_string()];
+        assert_eq!(store.delete(Selection::Ids(&gone)).await.unwrap(), 1);
+        assert_eq!(store.counts().await.unwrap().unread, 1);
+        assert!(store.get(a.id()).await.unwrap().is_none());
+        assert!(store.get(b.id()).await.unwrap().is_some());
+        store.delete(Selection::All).await.unwrap();
+        assert_eq!(store.counts().await.unwrap(), Counts::default());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn raw_bytes_come_back_exact() {
+    on_each_engine(StoreLimits::default(), |store| async move {
+        let text = "Subject: Report\r\n\r\nThe quarterly report is attached. ".repeat(60);
+        for raw in [
+            text.as_bytes().to_vec(),
+            b"Subject: tiny\r\n\r\nx\r\n".to_vec(),
+        ] {
+            let message = insert(
+                &store,
+                Incoming {
+                    raw: raw.clone().into(),
+                    ..Incoming::default()
+                },
+            )
+            .await;
+            let again = store.get(message.id()).await.unwrap().unwrap();
+            assert_eq!(&store.raw(&again).await.unwrap()[..], &raw[..]);
+            assert_eq!(again.size(), raw.len());
+        }
+    })
+    .await;
+}
+
+/// What `tag_counts` would report from a full scan.
+async fn scanned_tag_counts(store: &Store) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for message in store.list(0, 0, None).await.unwrap().messages {
+        for tag in message.tags() {
+            counts.entry(tag.to_ascii_lowercase()).or_insert((tag, 0)).1 += 1;
+        }
+    }
+    counts.into_values().collect()
+}
+
+#[tokio::test]
+async fn tag_counts_stay_in_step_with_every_change() {
+    on_each_engine(limits(4, 0), |store| async move {
+        let tagged = |n: usize, tags: &str| Incoming {
+            raw: format!("Subject: m{n}\r\nX-Tags: {tags}\r\n\r\nx\r\n").into(),
+            ..Incoming::default()
+        };
+        let check = async |store: &Store| {
+            assert_eq!(
+                store.tag_counts().await.unwrap(),
+                scanned_tag_counts(store).await
+            )
+        };
+        let a = insert(&store, tagged(0, "Alpha, beta")).await;
+        insert(&store, tagged(1, "alpha")).await;
+        check(&store).await;
+        let ids = [a.id().to_string()];
+        store
+            .set_tags(&ids, &["Gamma".into(), "beta".into()])
+            .await
+            .unwrap();
+        check(&store).await;
+        store.rename_tag("beta", "Delta").await.unwrap().unwrap();
+        check(&store).await;
+        for n in 2..6 {
+            insert(&store, tagged(n, "ALPHA, epsilon")).await;
+            check(&store).await;
+        }
+        let newest = [store.latest(None).await.unwrap().unwrap().id().to_string()];
+        store.delete(Selection::Ids(&newest)).await.unwrap();
+        check(&store).await;
+        store.delete_tag("epsilon").await.unwrap().unwrap();
+        check(&store).await;
+        // Tagging a message already evicted changes nothing.
+        store.set_tags(&ids, &["ghost".into()]).await.unwrap();
+        check(&store).await;
+        store.delete(Selection::All).await.unwrap();
+        assert!(store.tag_counts().await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tags_rename_and_delete() {
+    on_each_engine(StoreLimits::default(), |store| async move {
+        let a = insert(&store, incoming("a", 1)).await;
+        let ids = [a.id().to_string()];
+        store
+            .set_tags(&ids, &["One".into(), "two".into()])
+            .await
+            .unwrap();
+        let tags_of_a = async || store.get(a.id()).await.unwrap().unwrap().tags();
+        assert_eq!(tags_of_a().await, ["One", "two"]);
+        assert_eq!(store.rename_tag("one", "three").await.unwrap(), Ok(()));
+        assert_eq!(tags_of_a().await, ["three", "two"]);
+        assert!(store.rename_tag("missing", "x").await.unwrap().is_err());
+        assert_eq!(store.delete_tag("TWO").await.unwrap(), Ok(()));
+        assert_eq!(tags_of_a().await, ["three"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_gives_the_same_results_on_every_engine() {
+    let queries = [
+        "report",
+        "-report",
+        "subject:invoice",
+        "from:alice is:unread",
+        "\"quarterly report\" has:attachment",
+        "tag:urgent",
+        "nothingmatchesthis",
+        "larger:1k",
+    ];
+    let mut results: Vec<Vec<Vec<String>>> = Vec::new();
+    let collect = async |store: Store| {
+        let mails = [
+            "From: Alice <alice@example.com>\r\nSubject: Invoice 7\r\nX-Tags: urgent\r\n\r\nthe quarterly report\r\n",
+            "From: bob@example.com\r\nSubject: Lunch\r\n\r\nno report here, just lunch\r\n",
+            "From: alice@example.com\r\nSubject: Photos\r\n\r\nsee attached\r\n",
+        ];
+        for mail in mails {
+            insert(
+                &store,
+                Incoming {
+                    raw: mail.into(),
+                    ..Incoming::default()
+                },
+            )
+            .await;
+        }
+        let big = format!(
+            "From: carol@example.com\r\nSubject: Big\r\n\r\n{}\r\n",
+            "y".repeat(2000)
+        );
+        insert(
+            &store,
+            Incoming {
+                raw: big.into(),
+                ..Incoming::default()
+            },
+        )
+        .await;
+        let first = store.latest(None).await.unwrap().unwrap();
+        store
+            .set_read(Selection::Ids(&[first.id().to_string()]), true)
+            .await
+            .unwrap();
+        let mut per_query = Vec::new();
+        for q in queries {
+            let query = Query::parse(q, Some("UTC"));
+            let page = store.search(&query, 0, 100).await.unwrap();
+            let mut found: Vec<String> = page
+                .messages
+                .iter()
+                .map(|m| m.summary.subject.clone())
+                .collect();
+            found.push(format!("{}/{}", page.matched, page.matched_unread));
+            per_query.push(found);
+        }
+        per_query
+    };
+    results.push(collect(Store::in_memory(StoreLimits::default())).await);
+    let dir = TempDir::new();
+    let (events, _) = broadcast::channel(16);
+    let sqlite = Store::open(
+        &Engine::Sqlite(dir.0.join("s.db")),
+        StoreLimits::default(),
+        events,
+    )
+    .unwrap();
+    results.push(collect(sqlite).await);
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0][0], ["Lunch", "Invoice 7", "2/2"]);
+}
+
+#[tokio::test]
+async fn a_lagging_listener_learns_it_lagged_and_loses_no_mail() {
+    let (events, mut listener) = broadcast::channel(16);
+    let store = Store::open(&Engine::Memory, limits(0, 0), events).unwrap();
+    for i in 0..100 {
+        insert(&store, incoming(&format!("m{i}"), 1)).await;
+    }
+    assert!(matches!(
+        listener.try_recv(),
+        Err(broadcast::error::TryRecvError::Lagged(_))
+    ));
+    assert_eq!(store.counts().await.unwrap().total, 100);
+}
+
+#[tokio::test]
+async fn a_database_keeps_everything_across_reopening() {
+    let dir = TempDir::new();
+    let path = dir.0.join("keep.db");
+    let open = || {
+        let (events, _) = broadcast::channel(16);
+        Store::open(
+            &Engine::Sqlite(path.clone()),
+            StoreLimits::default(),
+            events,
+        )
+        .unwrap()
+    };
+    let store = open();
+    let a = insert(&store, incoming("a", 10)).await;
+    let b = insert(&store, incoming("b", 10)).await;
+    let c = insert(&store, incoming("c", 10)).await;
+    store
+        .set_read(Selection::Ids(&[a.id().to_string()]), true)
+        .await
+        .unwrap();
+    store
+        .set_tags(&[b.id().to_string()], &["kept".into()])
+        .await
+        .unwrap();
+    store
+        .delete(Selection::Ids(&[c.id().to_string()]))
+        .await
+        .unwrap();
+    // A second store on the same file is refused while the first is open.
+    let (events, _) = broadcast::channel(16);
+    let second = Store::open(
+        &Engine::Sqlite(path.clone()),
+        StoreLimits::default(),
+        events,
+    );
+    assert!(
+        second
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("another mailcatch")
+    );
+    store.close().await;
+    drop(store);
+
+    let store = open();
+    assert_eq!(subjects(&store).await, ["b", "a"]);
+    let a2 = store.get(a.id()).await.unwrap().unwrap();
+    assert!(a2.is_read());
+    assert_eq!(store.get(b.id()).await.unwrap().unwrap().tags(), ["kept"]);
+    assert_eq!(store.counts().await.unwrap().unread, 1);
+    let d = insert(&store, incoming("d", 10)).await;
+    assert!(d.id() > b.id(), "IDs keep increasing across restarts");
+}
+
+#[test]
+fn refuses_what_is_not_a_mailcatch_database() {
+    let dir = TempDir::new();
+    let open = |path: PathBuf| {
+        let (events, _) = broadcast::channel(16);
+        Store::open(&Engine::Sqlite(path), StoreLimits::default(), events)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let text = dir.0.join("notes.txt");
+    std::fs::write(&text, "my notes, not a database\n").unwrap();
+    assert!(open(text.clone()).contains("not a mailcatch database"));
+    assert_eq!(std::fs::read(&text).unwrap(), b"my notes, not a database\n");
+    assert!(open(dir.0.join("missing/dir/mail.db")).contains("does not exist"));
+    let other = dir.0.join("other.db");
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    conn.execute_batch("CREATE TABLE t (x)").unwrap();
+    drop(conn);
+    assert!(open(other).contains("not a mailcatch database"));
+    let newer = dir.0.join("newer.db");
+    drop(open_and_close(&newer));
+    let conn = rusqlite::Connection::open(&newer).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    assert!(open(newer).contains("newer mailcatch"));
+}
+
+fn open_and_close(path: &std::path::Path) -> Store {
+    let (events, _) = broadcast::channel(16);
+    Store::open(&Engine::Sqlite(path.into()), StoreLimits::default(), events).unwrap()
+}
