@@ -255,7 +255,7 @@ From: =?utf-8?q?J=C3=B6rg?= <j@example.com>\r\nX-Custom: one\r\n\r\nbody\r\n";
 
     #[test]
     fn envelope_marks_bcc_only_recipients_and_sender_mismatch() {
-        let (message, raw) = crate::store::stored_for_test(Incoming {
+        let (message, raw) = crate::store::standalone(Incoming {
             raw: "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n\
 Cc: carol@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
                 .into(),

@@ -420,9 +420,10 @@ impl Store {
     }
 }
 
-/// A summarised message and its raw bytes, outside any store: for unit tests.
-#[cfg(test)]
-pub(crate) fn stored_for_test(incoming: Incoming) -> (Arc<StoredMessage>, Bytes) {
+/// A message summarised and kept exactly as the memory engine keeps it, but
+/// outside any store, with its raw bytes read back: for fuzzing and tests.
+#[doc(hidden)]
+pub fn standalone(incoming: Incoming) -> (Arc<StoredMessage>, Bytes) {
     let summary = summary::summarize(&incoming.raw, &incoming.envelope);
     let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
     let (message, _) = MemoryStore::new(StoreLimits::default()).insert(incoming, summary, tags);
