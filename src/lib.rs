@@ -14,8 +14,10 @@
 
 pub mod chaos;
 pub mod config;
+pub mod credentials;
 pub mod http;
 pub mod sendmail;
+pub mod settings;
 pub mod shutdown;
 pub mod smtp;
 pub mod store;
@@ -28,14 +30,16 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 pub use config::Config;
+pub use settings::Settings;
 use shutdown::Shutdown;
 use store::Store;
 
 /// Shared state of a running mailcatch, handed to the SMTP and HTTP sides.
 pub struct App {
-    pub config: Config,
+    /// The configuration and what was resolved from it (the certificate,
+    /// credentials, chaos), checked before anything bound.
+    pub settings: Settings,
     pub store: Arc<Store>,
-    pub chaos: Arc<chaos::Chaos>,
     pub started: Instant,
 }
 
@@ -62,20 +66,14 @@ pub struct Running {
     tasks: JoinSet<()>,
 }
 
-/// Binds every listener, then serves in background tasks.
+/// Resolves the settings (so a bad option fails before anything binds),
+/// binds every listener, then serves in background tasks.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let chaos = Arc::new(match config.smtp.chaos_triggers.as_deref() {
-        Some(spec) => chaos::Chaos::new(
-            true,
-            chaos::Chaos::parse_triggers(spec).map_err(StartError::Config)?,
-        ),
-        None => chaos::Chaos::new(config.smtp.enable_chaos, chaos::Triggers::default()),
-    });
+    let settings = Settings::resolve(config)?;
     let app = Arc::new(App {
-        store: Store::new(config.store_limits()),
-        chaos,
+        store: Store::new(settings.config.store_limits()),
         started: Instant::now(),
-        config,
+        settings,
     });
     let shutdown = Shutdown::new();
     let mut tasks = JoinSet::new();
