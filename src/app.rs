@@ -8,8 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::broadcast;
 
-use crate::chaos::Chaos;
-use crate::config::Config;
+use crate::settings::Settings;
 use crate::store::{Event, Incoming, LARGE_MESSAGE_BYTES, Store, StoreError, StoredMessage};
 use crate::store::{summary, tags};
 
@@ -26,26 +25,23 @@ pub struct Counters {
 
 /// Shared state of a running mailcatch, handed to the SMTP and HTTP sides.
 pub struct App {
-    pub config: Config,
+    /// Every option, checked and resolved before anything bound.
+    pub settings: Settings,
     pub store: Store,
-    pub chaos: Arc<Chaos>,
     pub counters: Counters,
     pub started: Instant,
     events: broadcast::Sender<Event>,
 }
 
 impl App {
-    /// Builds the core around a store opened on `events`' channel.
-    pub(crate) fn new(
-        config: Config,
-        chaos: Arc<Chaos>,
-        open: impl FnOnce(broadcast::Sender<Event>) -> Result<Store, crate::StartError>,
-    ) -> Result<App, crate::StartError> {
+    /// Opens the store the settings name and builds the core around it.
+    pub(crate) fn open(settings: Settings) -> Result<App, crate::StartError> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let store = Store::open(&settings.engine, settings.limits, events.clone())
+            .map_err(|e| crate::StartError::Database(e.to_string()))?;
         Ok(App {
-            store: open(events.clone())?,
-            config,
-            chaos,
+            store,
+            settings,
             counters: Counters::default(),
             started: Instant::now(),
             events,

@@ -317,16 +317,6 @@ impl SmtpConfig {
     }
 }
 
-/// Parses `user:pass` pairs separated by whitespace or newlines; `#` starts a comment line.
-pub fn parse_credentials(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter(|line| !line.trim_start().starts_with('#'))
-        .flat_map(str::split_whitespace)
-        .filter_map(|pair| pair.split_once(':'))
-        .map(|(user, pass)| (user.to_string(), pass.to_string()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,12 +353,5 @@ mod tests {
         assert_eq!(cli.config.store.max_messages, 5);
         assert!(cli.config.smtp.smtp_auth_accept_any);
         assert_eq!(cli.config.smtp.smtp_max_recipients, 3);
-    }
-
-    #[test]
-    fn parses_credentials() {
-        let creds = parse_credentials("# users\nalice:secret bob:pw\n\ncarol:a:b\n");
-        assert_eq!(creds.len(), 3);
-        assert_eq!(creds[2], ("carol".into(), "a:b".into()));
     }
 }

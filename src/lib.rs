@@ -15,9 +15,11 @@
 mod app;
 pub mod chaos;
 pub mod config;
+pub mod credentials;
 pub mod http;
 mod running;
 pub mod sendmail;
+pub mod settings;
 pub mod shutdown;
 pub mod smtp;
 pub mod store;
@@ -26,3 +28,4 @@ pub mod tls;
 pub use app::{App, Counters};
 pub use config::Config;
 pub use running::{Running, StartError, start};
+pub use settings::Settings;

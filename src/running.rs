@@ -9,9 +9,10 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
-use crate::{chaos, http, smtp};
+use crate::{http, smtp};
 
 /// Why mailcatch could not start. Nothing is listening when this is returned.
 #[derive(Debug, thiserror::Error)]
@@ -39,21 +40,12 @@ pub struct Running {
     tasks: JoinSet<()>,
 }
 
-/// Opens the store, binds every listener, then serves in background tasks.
+/// Resolves the settings (so a bad option fails before anything binds),
+/// opens the store, binds every listener, then serves in background tasks.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let chaos = Arc::new(match config.smtp.chaos_triggers.as_deref() {
-        Some(spec) => chaos::Chaos::new(
-            true,
-            chaos::Chaos::parse_triggers(spec).map_err(StartError::Config)?,
-        ),
-        None => chaos::Chaos::new(config.smtp.enable_chaos, chaos::Triggers::default()),
-    });
-    let engine = config.engine().map_err(StartError::Config)?;
-    let limits = config.store_limits();
-    let open = |events| {
-        Store::open(&engine, limits, events).map_err(|e| StartError::Database(e.to_string()))
-    };
-    let app = Arc::new(App::new(config, chaos, open)?);
+    let settings = Settings::resolve(config)?;
+    let max_age = settings.limits.max_age;
+    let app = Arc::new(App::open(settings)?);
     let shutdown = Shutdown::new();
     let mut tasks = JoinSet::new();
 
@@ -62,7 +54,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
     tasks.spawn(smtp.serve(shutdown.clone()));
     tasks.spawn(http.serve(shutdown.clone()));
-    if let Some(age) = limits.max_age {
+    if let Some(age) = max_age {
         tasks.spawn(expire(app.clone(), age, shutdown.clone()));
     }
     tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");

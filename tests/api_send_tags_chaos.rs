@@ -290,7 +290,11 @@ async fn chaos_disabled_and_enabled() {
     assert_eq!(set["Sender"], json!({"ErrorCode": 550, "Probability": 100}));
     assert_eq!(set["Recipient"]["Probability"], 0);
     assert_eq!(
-        api.running.app.chaos.roll(mailcatch::chaos::Stage::Sender),
+        api.running
+            .app
+            .settings
+            .chaos
+            .roll(mailcatch::chaos::Stage::Sender),
         Some(550),
         "the SMTP side sees it"
     );

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
+use mailcatch::credentials::Credentials;
 use mailcatch::smtp::auth::AuthMode;
 use mailcatch::smtp::{Peer, Session, SessionConfig, Step};
 use mailcatch::store::TlsInfo;
@@ -30,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         auth: match flags >> 2 & 3 {
             0 => AuthMode::Off,
             1 => AuthMode::AcceptAny,
-            _ => AuthMode::Credentials(vec![("user".into(), "pass".into())]),
+            _ => AuthMode::Credentials(Credentials::parse("user:pass")),
         },
         auth_allow_insecure: flags & 16 != 0,
         ..SessionConfig::default()

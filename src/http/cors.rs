@@ -134,7 +134,7 @@ pub async fn origin_guard(
     request: Request,
     next: Next,
 ) -> Response {
-    let policy = &state.cors;
+    let policy = &state.app.settings.cors;
     if !policy.permits(request.headers()) && !is_sandboxed_part_fetch(&request) {
         return plain(StatusCode::FORBIDDEN, "Blocked due to CORS violation");
     }

@@ -36,8 +36,6 @@ use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
 use crate::store::{Store, StoreError, StoredMessage};
 use crate::{App, StartError};
-use auth::Credentials;
-use cors::CorsPolicy;
 use error::ApiError;
 use params::Params;
 
@@ -46,14 +44,13 @@ pub struct HttpServer {
     pub addr: SocketAddr,
     listener: TcpListener,
     app: Arc<App>,
-    credentials: Option<Credentials>,
 }
 
-/// Binds the listener and loads the UI credentials, so that a bad
-/// `--ui-auth-file` stops start-up instead of leaving the server open.
+/// Binds the listener. The UI credentials and CORS origins were resolved,
+/// and a bad `--ui-auth-file` refused, by
+/// [`crate::settings::Settings::resolve`] before anything bound.
 pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
-    let credentials = Credentials::load(&app.config.http)?;
-    let addr = app.config.http.bind;
+    let addr = app.settings.config.http.bind;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
@@ -64,13 +61,12 @@ pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
         addr,
         listener,
         app,
-        credentials,
     })
 }
 
 impl HttpServer {
     pub async fn serve(self, shutdown: Shutdown) {
-        let state = Arc::new(HttpState::new(self.app, self.credentials, shutdown.clone()));
+        let state = Arc::new(HttpState::new(self.app, shutdown.clone()));
         let mut stop = shutdown;
         // No Nagle delay: WebSocket frames and small JSON answers go out at once.
         let listener = self.listener.tap_io(|stream| {
@@ -92,19 +88,15 @@ impl HttpServer {
 pub struct HttpState {
     pub app: Arc<App>,
     pub details: DetailCache,
-    pub credentials: Option<Credentials>,
-    pub cors: CorsPolicy,
     /// Long-lived connections (WebSockets) end when this fires.
     pub shutdown: Shutdown,
 }
 
 impl HttpState {
-    pub fn new(app: Arc<App>, credentials: Option<Credentials>, shutdown: Shutdown) -> HttpState {
+    pub fn new(app: Arc<App>, shutdown: Shutdown) -> HttpState {
         HttpState {
-            details: DetailCache::new(app.config.http.detail_cache),
-            cors: CorsPolicy::parse(app.config.http.api_cors.as_deref()),
+            details: DetailCache::new(app.settings.config.http.detail_cache),
             app,
-            credentials,
             shutdown,
         }
     }

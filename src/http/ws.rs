@@ -95,7 +95,7 @@ async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
     let mut events = state.app.subscribe();
     let mut shutdown = state.shutdown.clone();
     let (mut sink, mut incoming) = socket.split();
-    let max_behind = state.app.config.http.ws_buffer.max(1);
+    let max_behind = state.app.settings.config.http.ws_buffer.max(1);
     // Mailpit sends stats right after a connect.
     let mut stats_due = Some(Instant::now() + STATS_DELAY);
     let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);

@@ -5,16 +5,18 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 
+use crate::credentials::Credentials;
+
 /// How the server treats AUTH.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub enum AuthMode {
     /// AUTH is not offered.
     #[default]
     Off,
     /// Any username and password are accepted; AUTH is optional.
     AcceptAny,
-    /// Only these `(user, password)` pairs; AUTH is required before MAIL.
-    Credentials(Vec<(String, String)>),
+    /// Only these pairs; AUTH is required before MAIL.
+    Credentials(Credentials),
 }
 
 impl AuthMode {
@@ -22,7 +24,7 @@ impl AuthMode {
         match self {
             AuthMode::Off => false,
             AuthMode::AcceptAny => true,
-            AuthMode::Credentials(list) => list.iter().any(|(u, p)| u == user && p == password),
+            AuthMode::Credentials(credentials) => credentials.check(user, password),
         }
     }
 
@@ -30,20 +32,22 @@ impl AuthMode {
         match self {
             AuthMode::Off => false,
             AuthMode::AcceptAny => true,
-            AuthMode::Credentials(list) => {
-                list.iter().filter(|(u, _)| u == user).any(|(_, password)| {
-                    hmac_md5_hex(password, challenge).eq_ignore_ascii_case(digest)
-                })
-            }
+            // The client sends the digest in hex, of either case; compared
+            // as bytes, in constant time, against every pair's.
+            AuthMode::Credentials(credentials) => match hex::decode(digest) {
+                Ok(digest) => credentials
+                    .check_response(user, &digest, |password| hmac_md5(password, challenge)),
+                Err(_) => false,
+            },
         }
     }
 }
 
-fn hmac_md5_hex(key: &str, message: &str) -> String {
+fn hmac_md5(key: &str, message: &str) -> [u8; 16] {
     let mut mac =
         Hmac::<md5::Md5>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(message.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
 }
 
 pub const MECHANISMS: &str = "PLAIN LOGIN CRAM-MD5";
@@ -182,7 +186,7 @@ mod tests {
     use super::*;
 
     fn creds() -> AuthMode {
-        AuthMode::Credentials(vec![("alice".into(), "secret".into())])
+        AuthMode::Credentials(Credentials::parse("alice:secret"))
     }
 
     #[test]
@@ -226,7 +230,8 @@ mod tests {
         };
         let challenge = String::from_utf8(BASE64.decode(encoded).unwrap()).unwrap();
         assert_eq!(challenge, "<123.456@mailcatch>");
-        let response = BASE64.encode(format!("alice {}", hmac_md5_hex("secret", &challenge)));
+        let digest = hex::encode(hmac_md5("secret", &challenge));
+        let response = BASE64.encode(format!("alice {digest}"));
         let mut exchange = exchange.unwrap();
         assert_eq!(
             exchange.advance(&response, &creds()),
@@ -234,6 +239,17 @@ mod tests {
                 user: "alice".into()
             }
         );
+        // Upper-case hex is the same digest; a wrong one, another user's
+        // name or non-hex fail.
+        let mode = creds();
+        assert!(mode.check_cram_md5("alice", &challenge, &digest.to_uppercase()));
+        assert!(!mode.check_cram_md5(
+            "alice",
+            &challenge,
+            &hex::encode(hmac_md5("wrong", &challenge))
+        ));
+        assert!(!mode.check_cram_md5("bob", &challenge, &digest));
+        assert!(!mode.check_cram_md5("alice", &challenge, "zz"));
     }
 
     #[test]

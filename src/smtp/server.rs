@@ -13,13 +13,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::auth::AuthMode;
 use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
-use crate::config::{SmtpConfig, parse_credentials};
 use crate::shutdown::Shutdown;
 use crate::store::{StoreError, TlsInfo};
-use crate::tls::{CertSource, server_config};
 use crate::{App, StartError};
 
 /// How much is read from a socket at a time.
@@ -46,17 +43,12 @@ struct Shared {
     connections: Arc<Semaphore>,
 }
 
+/// Binds the SMTP listeners. Every option was checked, and the certificate
+/// and credentials loaded, by [`crate::settings::Settings::resolve`].
 pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
-    let config = &app.config.smtp;
-    let tls = tls_acceptor(config)?;
-    check_tls_options(config, tls.is_some())?;
-    let auth = auth_mode(config)?;
-    if matches!(auth, AuthMode::Credentials(_)) && tls.is_none() && !config.smtp_auth_allow_insecure
-    {
-        return Err(StartError::Config(
-            "SMTP authentication with credentials requires TLS (--smtp-tls-cert or --smtp-tls-self-signed) or --smtp-auth-allow-insecure".into(),
-        ));
-    }
+    let settings = &app.settings;
+    let config = &settings.config.smtp;
+    let tls = settings.smtp_tls.clone();
     let banner = match config.label.as_str() {
         "" => "mailcatch".to_string(),
         label => format!("mailcatch ({label})"),
@@ -68,11 +60,11 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
         max_recipients: config.smtp_max_recipients.max(1),
         max_line: config.smtp_max_line.max(512),
         max_errors: config.smtp_max_errors.max(1),
-        auth,
+        auth: settings.smtp_auth.clone(),
         auth_allow_insecure: config.smtp_auth_allow_insecure,
         starttls_available: tls.is_some() && !config.smtp_require_tls,
         require_starttls: config.smtp_require_starttls,
-        chaos: app.chaos.clone(),
+        chaos: settings.chaos.clone(),
     };
     let main = listen(config.bind).await?;
     let smtps = match config.smtps_bind {
@@ -97,56 +89,6 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
             connections: Arc::new(Semaphore::new(config.smtp_max_connections.max(1))),
         }),
     })
-}
-
-fn tls_acceptor(config: &SmtpConfig) -> Result<Option<TlsAcceptor>, StartError> {
-    let source = CertSource::from_options(
-        config.smtp_tls_cert.as_deref(),
-        config.smtp_tls_key.as_deref(),
-        config.smtp_tls_self_signed,
-    )?;
-    Ok(match source {
-        Some(source) => Some(TlsAcceptor::from(server_config(&source)?)),
-        None => None,
-    })
-}
-
-fn check_tls_options(config: &SmtpConfig, have_tls: bool) -> Result<(), StartError> {
-    let fail = |text: &str| Err(StartError::Config(text.into()));
-    if config.smtp_require_tls && config.smtp_require_starttls {
-        return fail("--smtp-require-tls and --smtp-require-starttls cannot be combined");
-    }
-    if !have_tls
-        && (config.smtp_require_tls || config.smtp_require_starttls || config.smtps_bind.is_some())
-    {
-        return fail(
-            "TLS options need a certificate: --smtp-tls-cert and --smtp-tls-key, or --smtp-tls-self-signed",
-        );
-    }
-    Ok(())
-}
-
-fn auth_mode(config: &SmtpConfig) -> Result<AuthMode, StartError> {
-    let mut credentials = Vec::new();
-    if let Some(path) = &config.smtp_auth_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StartError::Config(format!("{}: {e}", path.display())))?;
-        credentials.extend(parse_credentials(&text));
-    }
-    if let Some(list) = &config.smtp_auth {
-        credentials.extend(parse_credentials(list));
-    }
-    match (config.smtp_auth_accept_any, credentials.is_empty()) {
-        (true, false) => Err(StartError::Config(
-            "--smtp-auth-accept-any cannot be combined with SMTP credentials".into(),
-        )),
-        (true, true) => Ok(AuthMode::AcceptAny),
-        (false, false) => Ok(AuthMode::Credentials(credentials)),
-        (false, true) if config.smtp_auth_file.is_some() || config.smtp_auth.is_some() => Err(
-            StartError::Config("no valid user:password pairs in the SMTP credentials".into()),
-        ),
-        (false, true) => Ok(AuthMode::Off),
-    }
 }
 
 async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {

@@ -13,7 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::json::GoJson;
 
 fn require_enabled(state: &HttpState) -> Result<(), ApiError> {
-    if state.app.chaos.is_enabled() {
+    if state.app.settings.chaos.is_enabled() {
         Ok(())
     } else {
         Err(ApiError::bad_request("Chaos is not enabled"))
@@ -23,7 +23,7 @@ fn require_enabled(state: &HttpState) -> Result<(), ApiError> {
 /// `GET /api/v1/chaos`: the current triggers.
 pub async fn get(State(state): State<Arc<HttpState>>) -> Result<Response, ApiError> {
     require_enabled(&state)?;
-    Ok(GoJson(state.app.chaos.triggers()).into_response())
+    Ok(GoJson(state.app.settings.chaos.triggers()).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -53,7 +53,7 @@ pub async fn set(
 ) -> Result<Response, ApiError> {
     require_enabled(&state)?;
     let request: TriggersRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
-    let chaos = &state.app.chaos;
+    let chaos = &state.app.settings.chaos;
     let defaults = Triggers::default();
     let mut triggers = defaults;
     let stages = [

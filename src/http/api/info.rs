@@ -116,12 +116,12 @@ struct MessageRelay {
 }
 
 pub async fn webui(State(state): State<Arc<HttpState>>) -> Response {
-    let config = &state.app.config;
+    let config = &state.app.settings.config;
     GoJson(WebUiConfiguration {
         label: config.smtp.label.clone(),
         message_relay: MessageRelay::default(),
         spam_assassin: false,
-        chaos_enabled: state.app.chaos.is_enabled(),
+        chaos_enabled: state.app.settings.chaos.is_enabled(),
         duplicates_ignored: false,
         hide_delete_all_button: config.http.hide_delete_all_button,
     })

@@ -77,7 +77,7 @@ pub fn table(max_json_body: usize, max_send_body: usize) -> Vec<Route> {
 
 /// The router of [`table`], with the limits from the configuration.
 pub fn routes(state: &HttpState) -> Router<Arc<HttpState>> {
-    let config = &state.app.config;
+    let config = &state.app.settings.config;
     let max_message = config
         .smtp
         .max_message_bytes(state.app.store.limits().max_bytes);

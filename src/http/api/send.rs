@@ -85,6 +85,7 @@ pub async fn send(
     let raw = build(&request).map_err(ApiError::Send)?;
     let max = state
         .app
+        .settings
         .config
         .smtp
         .max_message_bytes(state.store().limits().max_bytes);

@@ -395,7 +395,7 @@ fn auth_accept_any_records_the_user() {
 fn auth_credentials_are_required_and_checked() {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let creds = AuthMode::Credentials(vec![("alice".into(), "secret".into())]);
+    let creds = AuthMode::Credentials(crate::credentials::Credentials::parse("alice:secret"));
     let config = || SessionConfig {
         auth_allow_insecure: true,
         auth: creds.clone(),
