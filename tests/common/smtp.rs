@@ -41,6 +41,12 @@ impl RawClient {
             .expect("write");
     }
 
+    /// Writes bytes, reporting a failure instead of panicking (for clients
+    /// that expect the server to go away).
+    pub async fn stream_write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.get_mut().write_all(bytes).await
+    }
+
     /// Reads one (possibly multi-line) reply, waiting at most ten seconds.
     pub async fn reply(&mut self) -> Reply {
         tokio::time::timeout(Duration::from_secs(10), self.read_reply())

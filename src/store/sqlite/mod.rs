@@ -50,6 +50,7 @@ impl SqliteStore {
         let fail = |e: rusqlite::Error| schema::refused(path, schema::describe(&e));
         let conn = schema::connect(path, OpenFlags::default()).map_err(fail)?;
         schema::prepare(path, &conn)?;
+        schema::limit_size_for_tests(&conn).map_err(fail)?;
         let (totals, last_seq) = conn
             .query_row(
                 "SELECT count(*), coalesce(sum(NOT read), 0), coalesce(sum(kept), 0),

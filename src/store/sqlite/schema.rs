@@ -150,6 +150,20 @@ pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
     Ok(())
 }
 
+/// Caps the file at `MAILCATCH_SQLITE_MAX_PAGES` pages when that is set: a
+/// full disk on demand, so tests can check that a full disk refuses mail
+/// cleanly (SMTP 452, HTTP 507) and that mail flows again once space is
+/// freed. Not a user setting: `--max-store-size` is.
+pub(super) fn limit_size_for_tests(conn: &Connection) -> rusqlite::Result<()> {
+    if let Some(pages) = std::env::var("MAILCATCH_SQLITE_MAX_PAGES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
 /// A short, user-facing text for an SQLite error.
 pub(super) fn describe(error: &rusqlite::Error) -> String {
     match error.sqlite_error_code() {

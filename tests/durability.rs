@@ -1,0 +1,369 @@
+//! With `--database`, a 250 means committed: the real binary is killed with
+//! SIGKILL in the middle of a load and restarted on the same file; a full
+//! disk refuses mail cleanly and recovers; and everything a user changed
+//! (read state, tags, deletions, order) survives a restart, with the
+//! WebSocket and the UI working afterwards.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::smtp::RawClient;
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailcatch");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary on a database file, with its SMTP and HTTP ports.
+struct Server {
+    child: Child,
+    smtp: std::net::SocketAddr,
+    http: String,
+}
+
+impl Server {
+    async fn start(database: &Path, env: &[(&str, &str)]) -> Server {
+        let (smtp_port, http_port) = (free_port(), free_port());
+        let mut command = Command::new(BIN);
+        command
+            .args(["--database", database.to_str().unwrap()])
+            .args(["--smtp", &format!("127.0.0.1:{smtp_port}")])
+            .args(["--listen", &format!("127.0.0.1:{http_port}")])
+            .args(["--max", "0", "--max-message-size", "1", "--quiet"])
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let child = command.spawn().unwrap();
+        let server = Server {
+            child,
+            smtp: format!("127.0.0.1:{smtp_port}").parse().unwrap(),
+            http: format!("http://127.0.0.1:{http_port}"),
+        };
+        for _ in 0..400 {
+            if reqwest::get(format!("{}/readyz", server.http))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("mailcatch did not start on {}", database.display());
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(format!("{}{path}", self.http)).await.unwrap()
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    async fn kill(mut self) {
+        self.child.start_kill().unwrap(); // SIGKILL: no shutdown, no flush
+        self.child.wait().await.unwrap();
+    }
+}
+
+fn message(connection: usize, n: usize) -> String {
+    format!(
+        "From: load@example.com\r\nTo: sink@example.com\r\nSubject: load {connection}-{n}\r\n\
+Message-ID: <{connection}.{n}@durability>\r\n\r\n{}\r\n",
+        format!("line {n} of connection {connection}\r\n").repeat(40)
+    )
+}
+
+/// Sends messages on one connection until the server goes away, recording
+/// each acknowledged ID with the bytes it acknowledged.
+async fn load(
+    addr: std::net::SocketAddr,
+    connection: usize,
+    acked: Arc<Mutex<HashMap<String, String>>>,
+) {
+    let Ok(mut client) =
+        tokio::time::timeout(Duration::from_secs(5), RawClient::connect(addr)).await
+    else {
+        return;
+    };
+    client.send("EHLO load\r\n").await;
+    if client.read_reply().await.is_none() {
+        return;
+    }
+    for n in 0..5_000 {
+        let body = message(connection, n);
+        let transaction = format!(
+            "MAIL FROM:<load@example.com>\r\nRCPT TO:<sink@example.com>\r\nDATA\r\n{body}.\r\n"
+        );
+        if client.stream_write(transaction.as_bytes()).await.is_err() {
+            return;
+        }
+        let mut last = None;
+        for _ in 0..4 {
+            match client.read_reply().await {
+                Some(reply) => last = Some(reply),
+                None => return,
+            }
+        }
+        let reply = last.unwrap();
+        assert_eq!(reply.code, 250, "{:?}", reply.lines);
+        let id = reply.lines[0].rsplit(' ').next().unwrap().to_string();
+        acked.lock().insert(id, body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_load_loses_no_acknowledged_message() {
+    let database = common::fresh_database();
+    let server = Server::start(&database, &[]).await;
+
+    // A refused message (over the 1 MB limit) must never appear.
+    let mut client = RawClient::connect(server.smtp).await;
+    assert_eq!(client.command("EHLO refused").await, 250);
+    client
+        .send(format!(
+            "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: refused-big\r\n\r\n{}\r\n.\r\n",
+            "x".repeat(2 * 1024 * 1024)
+        ))
+        .await;
+    assert_eq!(client.codes(4).await, [250, 250, 354, 552]);
+
+    let acked = Arc::new(Mutex::new(HashMap::new()));
+    let loads: Vec<_> = (0..6)
+        .map(|c| tokio::spawn(load(server.smtp, c, acked.clone())))
+        .collect();
+    // Kill once a fair number are acknowledged, mid-stream.
+    for _ in 0..600 {
+        if acked.lock().len() >= 300 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().await;
+    for load in loads {
+        load.await.unwrap();
+    }
+    let acked = acked.lock().clone();
+    assert!(acked.len() >= 300, "only {} acknowledged", acked.len());
+
+    let server = Server::start(&database, &[]).await;
+    let list = server.json("/api/v1/messages?limit=0").await;
+    let total = list["total"].as_u64().unwrap() as usize;
+    assert!(
+        total >= acked.len(),
+        "{total} stored, {} acknowledged",
+        acked.len()
+    );
+    for (id, body) in &acked {
+        let raw = server.get(&format!("/api/v1/message/{id}/raw")).await;
+        assert_eq!(raw.status(), 200, "acknowledged {id} is missing");
+        assert_eq!(&raw.text().await.unwrap(), body, "{id} is not byte-exact");
+    }
+    // Whatever else is there is whole: it parses, and is one that was sent.
+    for summary in list["messages"].as_array().unwrap() {
+        let subject = summary["Subject"].as_str().unwrap();
+        assert!(subject.starts_with("load "), "unexpected {subject:?}");
+    }
+    let search = server.json("/api/v1/search?query=refused-big").await;
+    assert_eq!(search["messages_count"], 0, "a refused message was stored");
+    server.kill().await;
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_cleanly_and_recovers() {
+    let database = common::fresh_database();
+    // Small enough to fill with a few dozen messages.
+    let server = Server::start(&database, &[("MAILCATCH_SQLITE_MAX_PAGES", "120")]).await;
+    let mut client = RawClient::connect(server.smtp).await;
+    assert_eq!(client.command("EHLO full").await, 250);
+    let mut refused = None;
+    for n in 0..500 {
+        client
+            .send(format!(
+                "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: fill {n}\r\n\r\n{}\r\n.\r\n",
+                format!("{n} incompressible? no, but big enough\r\n").repeat(100)
+            ))
+            .await;
+        let codes = client.codes(4).await;
+        if codes[3] != 250 {
+            refused = Some((n, codes[3]));
+            break;
+        }
+    }
+    let (n, code) = refused.expect("the disk never filled");
+    assert_eq!(code, 452, "a full disk is a temporary failure");
+    assert!(n > 0);
+    let before = server.json("/api/v1/messages?limit=0").await["total"].clone();
+    assert_eq!(before, n as u64, "the refused message was not half-stored");
+
+    // The send API says 507.
+    let http = reqwest::Client::new();
+    let send = http
+        .post(format!("{}/api/v1/send", server.http))
+        .json(&serde_json::json!({
+            "From": {"Email": "a@example.com"}, "To": [{"Email": "b@example.com"}],
+            "Subject": "via api", "Text": "x".repeat(20_000)
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(send.status(), 507);
+
+    // Space comes back when mail is deleted; mail flows again.
+    let deleted = http
+        .delete(format!("{}/api/v1/messages", server.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    client
+        .send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: again\r\n\r\nback\r\n.\r\n")
+        .await;
+    assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
+    server.kill().await;
+}
+
+#[tokio::test]
+async fn read_state_tags_deletions_and_order_survive_a_restart() {
+    let database = common::fresh_database();
+    let start = || {
+        let path = database.display().to_string();
+        common::start_with(move |c| c.store.database = Some(path))
+    };
+    let running = start().await;
+    let base = common::base_url(&running);
+    let http = reqwest::Client::new();
+    let mut client = RawClient::connect(running.smtp_addr).await;
+    assert_eq!(client.command("EHLO restart").await, 250);
+    for subject in ["first", "second", "third", "fourth"] {
+        client
+            .send(format!(
+                "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n.\r\n"
+            ))
+            .await;
+        assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
+    }
+    let list: Value = http
+        .get(format!("{base}/api/v1/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["ID"].as_str().unwrap().to_string())
+        .collect();
+    // ids: fourth, third, second, first
+    let put = |path: &str, body: Value| http.put(format!("{base}{path}")).json(&body).send();
+    assert_eq!(
+        put(
+            "/api/v1/messages",
+            serde_json::json!({"IDs": [ids[1]], "Read": true})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        put(
+            "/api/v1/tags",
+            serde_json::json!({"IDs": [ids[2]], "Tags": ["Keep", "ci"]})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let deleted = http
+        .delete(format!("{base}/api/v1/messages"))
+        .json(&serde_json::json!({"IDs": [ids[0]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    running.shutdown().await;
+
+    let running = start().await;
+    let base = common::base_url(&running);
+    let list: Value = http
+        .get(format!("{base}/api/v1/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["third", "second", "first"]);
+    assert_eq!(list["total"], 3);
+    assert_eq!(list["unread"], 2);
+    assert_eq!(list["messages"][0]["Read"], true);
+    assert_eq!(
+        list["messages"][1]["Tags"],
+        serde_json::json!(["ci", "Keep"])
+    );
+    assert_eq!(list["tags"], serde_json::json!(["ci", "Keep"]));
+    let tagged: Value = http
+        .get(format!("{base}/api/v1/search?query=tag:keep"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tagged["messages_count"], 1);
+
+    // The UI is served and the WebSocket announces new mail after the restart.
+    let ui = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("<html"));
+    let ws_url = format!("ws://{}/api/events", running.http_addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let mut client = RawClient::connect(running.smtp_addr).await;
+    assert_eq!(client.command("EHLO again").await, 250);
+    client
+        .send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: fifth\r\n\r\nafter restart\r\n.\r\n")
+        .await;
+    assert_eq!(client.codes(4).await, [250, 250, 354, 250]);
+    let new_frame = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+                let frame: Value = serde_json::from_str(&text).unwrap();
+                if frame["Type"] == "new" {
+                    return frame;
+                }
+            }
+        }
+        panic!("the WebSocket closed");
+    })
+    .await
+    .expect("a new frame");
+    assert_eq!(new_frame["Data"]["Subject"], "fifth");
+    running.shutdown().await;
+}
