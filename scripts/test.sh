@@ -14,6 +14,17 @@ trap 'rm -f "$log"' EXIT
 
 cargo test --locked --all-targets --no-fail-fast 2>&1 | tee "$log"
 
+# The same API, WebSocket and SMTP suites again on the SQLite engine. The
+# binaries are already built, so this costs their run time only (seconds).
+# Left out: the unit tests (they check both engines themselves), the CLI,
+# browser and durability tests (engine-independent, or SQLite already).
+echo "== again on the SQLite engine"
+MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
+  --test adversarial_api --test adversarial_mime --test adversarial_smtp \
+  --test api_message --test api_messages --test api_search --test api_security \
+  --test api_send_tags_chaos --test api_ws --test smtp_clients --test smtp_protocol \
+  --test ui_http 2>&1 | tee -a "$log"
+
 if [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ] || command -v npm >/dev/null 2>&1; then
   bash tests/compat/run.sh
 else

@@ -27,11 +27,14 @@ pub fn engine_under_test() -> String {
 }
 
 /// A path for a new database file, in a directory of this test process
-/// under the system's temporary directory.
+/// under cargo's scratch directory for tests (inside `target/`).
 pub fn fresh_database() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!("mailcatch-tests-{}", std::process::id()));
+    let scratch = option_env!("CARGO_TARGET_TMPDIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = scratch.join(format!("mailcatch-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     dir.join(format!("{}.db", NEXT.fetch_add(1, Ordering::Relaxed)))
 }
