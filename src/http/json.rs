@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -24,7 +24,9 @@ impl<T: Serialize> IntoResponse for GoJson<T> {
             Ok(body) => go_escape(body),
             Err(error) => {
                 tracing::error!(%error, "cannot encode a response");
-                return super::error::ApiError::Internal.into_response();
+                // A plain 500, not `ApiError`: errors are built on this
+                // module, so it does not depend on them.
+                return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
             }
         };
         body.push(b'\n');
