@@ -18,12 +18,12 @@ async fn main() -> std::process::ExitCode {
         .next()
         .is_some_and(|name| name.contains("sendmail"))
     {
-        return mailcatch::sendmail::run(&args.collect::<Vec<_>>()).await;
+        return mailcatch::sendmail(&args.collect::<Vec<_>>()).await;
     }
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Readyz { listen }) => return mailcatch::http::probe_readyz(&listen).await,
-        Some(Command::Sendmail { args }) => return mailcatch::sendmail::run(&args).await,
+        Some(Command::Readyz { listen }) => return mailcatch::probe_readyz(&listen).await,
+        Some(Command::Sendmail { args }) => return mailcatch::sendmail(&args).await,
         None => {}
     }
     init_logging(&cli.config.log);

@@ -28,10 +28,6 @@ impl Shutdown {
         self.sender.send_replace(true);
     }
 
-    pub fn is_triggered(&self) -> bool {
-        *self.receiver.borrow()
-    }
-
     /// Resolves once shutdown has been triggered.
     pub async fn wait(&mut self) {
         let _ = self.receiver.wait_for(|&stop| stop).await;

@@ -1,9 +1,9 @@
 //! The SMTP side: a sans-IO session state machine and the tokio transport.
 pub mod auth;
-pub mod command;
-pub mod data;
-pub mod reply;
-pub mod server;
+pub(crate) mod command;
+pub(crate) mod data;
+pub(crate) mod reply;
+pub(crate) mod server;
 pub mod session;
 mod transcript;
 

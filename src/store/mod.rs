@@ -7,18 +7,18 @@
 //! than a trait object: the set is closed, and the memory engine's calls stay
 //! direct and synchronous underneath the async surface.
 
-pub mod detail;
+pub(crate) mod detail;
 mod events;
 mod id;
 mod memory;
 mod message;
-pub mod parts;
+pub(crate) mod parts;
 mod raw;
-pub mod search;
+pub(crate) mod search;
 mod sqlite;
 pub mod summary;
 mod tag_index;
-pub mod tags;
+pub(crate) mod tags;
 
 use std::path::PathBuf;
 use std::sync::Arc;
