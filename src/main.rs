@@ -35,7 +35,11 @@ async fn main() -> std::process::ExitCode {
         Err(error) => {
             tracing::error!("{error}");
             eprintln!("mailcatch: {error}");
-            std::process::ExitCode::from(2)
+            // 1: the database cannot be used; 2: the options are wrong.
+            match error {
+                mailcatch::StartError::Database(_) => std::process::ExitCode::from(1),
+                _ => std::process::ExitCode::from(2),
+            }
         }
     }
 }

@@ -89,6 +89,49 @@ fn bad_configuration_exits_with_a_clear_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("certificate"));
 }
 
+#[test]
+fn an_unusable_database_stops_start_up_with_status_1() {
+    let dir = common::fresh_database().with_extension("dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |database: &str| {
+        std::process::Command::new(BIN)
+            .args([
+                "--database",
+                database,
+                "--smtp",
+                "127.0.0.1:0",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .unwrap()
+    };
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "not a database").unwrap();
+    let missing = dir.join("no/such/dir/mail.db");
+    for (path, says) in [
+        (notes.to_str().unwrap(), "not a mailcatch database"),
+        (missing.to_str().unwrap(), "does not exist"),
+        (
+            "postgres://u:secret@localhost/mail",
+            "PostgreSQL is not supported yet",
+        ),
+    ] {
+        let output = run(path);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{path}: {stderr}");
+        assert!(!stderr.contains("secret"), "the password is never shown");
+        let expected = if path.starts_with("postgres") { 2 } else { 1 };
+        assert_eq!(output.status.code(), Some(expected), "{path}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read(&notes).unwrap(),
+        b"not a database",
+        "never overwritten"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn mailpit_environment_variables_configure_the_server() {
     let (smtp, http) = (free_port(), free_port());

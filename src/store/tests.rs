@@ -398,3 +398,20 @@ fn open_and_close(path: &std::path::Path) -> Store {
     let (events, _) = broadcast::channel(16);
     Store::open(&Engine::Sqlite(path.into()), StoreLimits::default(), events).unwrap()
 }
+
+#[tokio::test]
+async fn messages_past_the_max_age_are_deleted() {
+    let limits = StoreLimits {
+        max_age: Some(std::time::Duration::from_millis(300)),
+        ..limits(0, 0)
+    };
+    on_each_engine(limits, |store| async move {
+        insert(&store, incoming("old", 1)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        insert(&store, incoming("new", 1)).await;
+        assert_eq!(store.evict_expired().await.unwrap(), 1);
+        assert_eq!(subjects(&store).await, ["new"]);
+        assert_eq!(store.deleted(), 1);
+    })
+    .await;
+}
