@@ -195,6 +195,14 @@ pub struct HttpConfig {
     #[arg(long, env = "MAILCATCH_WS_BUFFER", default_value_t = 256)]
     pub ws_buffer: usize,
 
+    /// Longest time, in seconds, a request to the wait endpoint may wait.
+    #[arg(long = "wait-max", env = "MAILCATCH_WAIT_MAX", default_value_t = 300)]
+    pub wait_max: u64,
+
+    /// Most requests waiting for mail at once; more get 503.
+    #[arg(long, env = "MAILCATCH_WAIT_MAX_WAITERS", default_value_t = 10_000)]
+    pub wait_max_waiters: usize,
+
     /// Hide the "delete all" button in the UI.
     #[arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false)]
     pub hide_delete_all_button: bool,

@@ -19,6 +19,7 @@ pub mod params;
 pub mod safe_download;
 pub mod ui;
 pub mod view;
+pub mod wait;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -181,6 +182,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
     let ui = Router::new()
         .merge(ui::router())
         .merge(envelope::router())
+        .merge(wait::router())
         .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
 

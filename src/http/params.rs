@@ -37,6 +37,13 @@ fn number(params: &Params, name: &str, default: usize) -> Result<usize, ApiError
     Ok(digits.parse::<usize>().unwrap_or(usize::MAX))
 }
 
+/// A boolean parameter: `1`, `true` or `yes` (any case) turn it on.
+pub fn flag(params: &Params, name: &str) -> bool {
+    params
+        .get(name)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
 /// The `tz` parameter, if given.
 pub fn tz(params: &Params) -> Option<&str> {
     params

@@ -31,6 +31,16 @@ impl MessageId {
     }
 }
 
+/// A position in arrival order, as the wait endpoint hands it out: shaped
+/// like an ID (so an ID is a valid cursor too), with the sequence number of
+/// the last message seen and no suffix.
+pub fn cursor_text(seq: u64) -> String {
+    let mut text = String::with_capacity(ID_LEN);
+    encode(seq, &mut text);
+    text.push_str(&"0".repeat(HALF));
+    text
+}
+
 /// Hands out strictly increasing sequence numbers.
 #[derive(Debug)]
 pub struct IdGenerator {

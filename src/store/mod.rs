@@ -29,7 +29,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 pub use events::Event;
-pub use id::{ID_LEN, MessageId};
+pub use id::{ID_LEN, MessageId, cursor_text};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use search::Query;
 

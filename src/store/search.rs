@@ -43,6 +43,9 @@ enum Filter {
     Before(i64),
     Larger(u64),
     Smaller(u64),
+    /// Arrived after the message with this sequence number (internal: the
+    /// wait endpoint's cursor; the search syntax has no way to say it).
+    ArrivedAfter(u64),
 }
 
 impl Query {
@@ -69,6 +72,15 @@ impl Query {
         self.terms.push(Term {
             negated: true,
             filter: Filter::After(micros),
+        });
+        self
+    }
+
+    /// Narrows the query to messages that arrived after sequence number `seq`.
+    pub fn arrived_after(mut self, seq: u64) -> Query {
+        self.terms.push(Term {
+            negated: false,
+            filter: Filter::ArrivedAfter(seq),
         });
         self
     }
@@ -257,6 +269,7 @@ impl Filter {
             Filter::Before(micros) => message.created.as_microsecond() <= *micros,
             Filter::Larger(size) => message.size() as u64 > *size,
             Filter::Smaller(size) => (message.size() as u64) < *size,
+            Filter::ArrivedAfter(seq) => message.id.seq > *seq,
         }
     }
 }

@@ -10,7 +10,7 @@ use mailcatch::{Config, Running};
 use serde_json::Value;
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 
 pub struct Api {
     pub running: Running,

@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use crate::http::HttpState;
 use crate::http::error::ApiError;
 use crate::http::json::{GoJson, Message, headers_map};
-use crate::http::params::Params;
+use crate::http::params::{self, Params};
 use crate::http::safe_download;
 
-/// `GET /api/v1/message/{ID}`: the full message, which it marks read.
+/// `GET /api/v1/message/{ID}[?peek=1]`: the full message, which it marks
+/// read unless `peek` asks it not to (tests that assert on read state).
 pub async fn message(
     State(state): State<Arc<HttpState>>,
     Path(id): Path<String>,
@@ -22,7 +23,9 @@ pub async fn message(
 ) -> Result<Response, ApiError> {
     let message = state.resolve(&id, &params).await?;
     let detail = state.detail(&message).await?;
-    state.store().mark_read(&message).await?;
+    if !params::flag(&params, "peek") {
+        state.store().mark_read(&message).await?;
+    }
     Ok(GoJson(Message::new(&message, &detail)).into_response())
 }
 

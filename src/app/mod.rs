@@ -2,8 +2,10 @@
 //! resolved configuration, the store, the change feed and the counters, and
 //! the one way a message enters.
 
+mod wait;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tokio::sync::broadcast;
@@ -31,7 +33,11 @@ pub struct App {
     pub counters: Counters,
     pub started: Instant,
     events: broadcast::Sender<Event>,
+    /// Requests waiting for mail right now.
+    waiters: AtomicUsize,
 }
+
+pub use wait::{Cursor, Outcome, WaitError, WaitRequest};
 
 impl App {
     /// Opens the store the settings name and builds the core around it.
@@ -45,6 +51,7 @@ impl App {
             counters: Counters::default(),
             started: Instant::now(),
             events,
+            waiters: AtomicUsize::new(0),
         })
     }
 
