@@ -39,6 +39,12 @@ pub enum Command {
         /// The HTTP address to probe.
         #[arg(long, env = "MP_UI_BIND_ADDR", default_value = "127.0.0.1:8025")]
         listen: String,
+        /// Keep probing until mailcatch is ready (for CI scripts), at most --timeout seconds.
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to keep probing with --wait.
+        #[arg(long, default_value_t = 30, requires = "wait")]
+        timeout: u64,
     },
 }
 

@@ -22,7 +22,14 @@ async fn main() -> std::process::ExitCode {
     }
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Readyz { listen }) => return mailcatch::probe_readyz(&listen).await,
+        Some(Command::Readyz {
+            listen,
+            wait,
+            timeout,
+        }) => {
+            let patience = wait.then(|| std::time::Duration::from_secs(timeout));
+            return mailcatch::probe_readyz(&listen, patience).await;
+        }
         Some(Command::Sendmail { args }) => return mailcatch::sendmail(&args).await,
         None => {}
     }

@@ -133,6 +133,33 @@ fn an_unusable_database_stops_start_up_with_status_1() {
 }
 
 #[tokio::test]
+async fn readyz_wait_waits_for_a_server_that_is_still_starting() {
+    let (smtp, http) = (free_port(), free_port());
+    let listen = format!("127.0.0.1:{http}");
+    // Nothing listens: without --wait it fails at once, with it at the time-out.
+    let alone = Command::new(BIN)
+        .args(["readyz", "--listen", &listen, "--wait", "--timeout", "1"])
+        .status();
+    let started = std::time::Instant::now();
+    assert!(!alone.await.unwrap().success());
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    let waiting = Command::new(BIN)
+        .args(["readyz", "--listen", &listen, "--wait", "--timeout", "20"])
+        .status();
+    let waiting = tokio::spawn(waiting);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "it waits");
+    let mut server = spawn(
+        Command::new(BIN).args(["--smtp", &format!("127.0.0.1:{smtp}"), "--listen", &listen]),
+        smtp,
+    )
+    .await;
+    assert!(waiting.await.unwrap().unwrap().success());
+    server.kill().await.unwrap();
+}
+
+#[tokio::test]
 async fn mailpit_environment_variables_configure_the_server() {
     let (smtp, http) = (free_port(), free_port());
     let mut child = spawn(

@@ -202,8 +202,25 @@ pub fn router(state: Arc<HttpState>) -> Router {
 }
 
 /// `mailcatch readyz`: a dependency-free probe of `/readyz` for container
-/// health checks. Exits 0 on a 200 answer within five seconds.
-pub async fn probe_readyz(listen: &str) -> std::process::ExitCode {
+/// health checks. Exits 0 on a 200 answer within five seconds; with
+/// `patience` (`--wait`), keeps trying every 100 ms until then.
+pub async fn probe_readyz(
+    listen: &str,
+    patience: Option<std::time::Duration>,
+) -> std::process::ExitCode {
+    let give_up = tokio::time::Instant::now() + patience.unwrap_or_default();
+    loop {
+        if probe_once(listen).await {
+            return std::process::ExitCode::SUCCESS;
+        }
+        if tokio::time::Instant::now() >= give_up {
+            return std::process::ExitCode::FAILURE;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn probe_once(listen: &str) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // A wildcard bind address is probed on loopback.
     let target = listen
@@ -218,8 +235,8 @@ pub async fn probe_readyz(listen: &str) -> std::process::ExitCode {
         stream.read_exact(&mut head).await.ok()?;
         Some(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
     };
-    match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
-        Ok(Some(true)) => std::process::ExitCode::SUCCESS,
-        _ => std::process::ExitCode::FAILURE,
-    }
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), probe).await,
+        Ok(Some(true))
+    )
 }
