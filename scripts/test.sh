@@ -13,6 +13,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 cargo test --locked --all-targets --no-fail-fast 2>&1 | tee "$log"
+# The examples in the documentation (--all-targets leaves them out).
+cargo test --locked --doc 2>&1 | tee -a "$log"
 
 # The same API, WebSocket and SMTP suites again on the SQLite engine. The
 # binaries are already built, so this costs their run time only (seconds).

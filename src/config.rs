@@ -292,9 +292,23 @@ pub struct LogConfig {
 const MB: usize = 1024 * 1024;
 
 impl Config {
+    /// The command line's defaults, ignoring the environment (an embedded
+    /// server must not change with the `MP_*` variables of whoever runs
+    /// the tests).
+    pub fn defaults() -> Config {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["mailcatch"])
+            .expect("the defaults parse");
+        Cli::from_arg_matches(&matches)
+            .expect("the defaults are valid")
+            .config
+    }
+
     /// The defaults, bound to ephemeral loopback ports: for tests and embedding.
     pub fn ephemeral() -> Config {
-        let mut config = Cli::parse_from(["mailcatch"]).config;
+        let mut config = Config::defaults();
         config.smtp.bind = "127.0.0.1:0".parse().expect("valid address");
         config.http.bind = "127.0.0.1:0".parse().expect("valid address");
         config

@@ -91,6 +91,17 @@ impl Running {
         &self.app.store
     }
 
+    /// Fires when shutdown starts (for waits that must end with it).
+    pub(crate) fn shutdown_signal(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Starts shutting down without waiting (for `Drop`): the listeners
+    /// stop and the tasks end on their own.
+    pub(crate) fn stop(&self) {
+        self.shutdown.trigger();
+    }
+
     /// Stops accepting, lets in-flight SMTP transactions finish within the
     /// grace period, waits for every task, and closes the store (with a
     /// database, after its last commit).
