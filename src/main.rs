@@ -5,6 +5,7 @@ use mailcatch::config::{Cli, Command};
 /// ~13% of ingest CPU waiting on its arena locks, and per-message user CPU
 /// drops by about a third (docs/benchmark.md). `no_thp` keeps it off
 /// transparent huge pages, which cost ~10 MB RSS per 20,000 messages.
+#[cfg(feature = "allocator")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

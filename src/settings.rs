@@ -8,15 +8,13 @@ use crate::store::{Engine, StoreLimits};
 use std::fmt;
 use std::sync::Arc;
 
-use tokio_rustls::TlsAcceptor;
-
 use crate::StartError;
 use crate::chaos::{Chaos, Triggers};
 use crate::config::{Config, HttpConfig, SmtpConfig};
 use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
 use crate::smtp::auth::AuthMode;
-use crate::tls::{CertSource, server_config};
+use crate::tls::{self, CertSource};
 
 /// The configuration as given, and what was resolved from it.
 pub struct Settings {
@@ -26,7 +24,7 @@ pub struct Settings {
     /// the triggers at run time.
     pub chaos: Arc<Chaos>,
     /// The certificate for STARTTLS and SMTPS, loaded or generated.
-    pub(crate) smtp_tls: Option<TlsAcceptor>,
+    pub(crate) smtp_tls: Option<tls::Acceptor>,
     pub(crate) smtp_auth: AuthMode,
     /// `None` when the UI and API are open.
     pub(crate) http_credentials: Option<Credentials>,
@@ -81,14 +79,14 @@ fn chaos(config: &SmtpConfig) -> Result<Chaos, StartError> {
     })
 }
 
-fn smtp_tls(config: &SmtpConfig) -> Result<Option<TlsAcceptor>, StartError> {
+fn smtp_tls(config: &SmtpConfig) -> Result<Option<tls::Acceptor>, StartError> {
     let source = CertSource::from_options(
         config.smtp_tls_cert.as_deref(),
         config.smtp_tls_key.as_deref(),
         config.smtp_tls_self_signed,
     )?;
     Ok(match source {
-        Some(source) => Some(TlsAcceptor::from(server_config(&source)?)),
+        Some(source) => Some(tls::acceptor(&source)?),
         None => None,
     })
 }

@@ -22,15 +22,43 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 
 use super::HttpState;
 use super::safe_download::add_security_headers;
 
-#[derive(RustEmbed)]
-#[folder = "web/"]
-struct WebFiles;
+/// The UI's files: embedded with the `ui` feature (the default), none
+/// without it (an embedder that only wants the API).
+#[cfg(feature = "ui")]
+mod files {
+    use std::borrow::Cow;
+
+    #[derive(rust_embed::RustEmbed)]
+    #[folder = "web/"]
+    struct WebFiles;
+
+    /// A file's bytes and their SHA-256.
+    pub fn get(path: &str) -> Option<(Cow<'static, [u8]>, [u8; 32])> {
+        WebFiles::get(path).map(|file| (file.data, file.metadata.sha256_hash()))
+    }
+
+    pub fn names() -> Vec<String> {
+        WebFiles::iter().map(|name| name.into_owned()).collect()
+    }
+}
+
+#[cfg(not(feature = "ui"))]
+mod files {
+    use std::borrow::Cow;
+
+    pub fn get(_path: &str) -> Option<(Cow<'static, [u8]>, [u8; 32])> {
+        None
+    }
+
+    pub fn names() -> Vec<String> {
+        Vec::new()
+    }
+}
 
 /// The policy for the app itself. `style-src 'self'` holds because the app
 /// never writes `style` attributes or `<style>` elements; it sets styles
@@ -98,8 +126,8 @@ fn index() -> &'static (String, String) {
     static INDEX: OnceLock<(String, String)> = OnceLock::new();
     INDEX.get_or_init(|| {
         let version = assets_version();
-        let template = WebFiles::get(INDEX_TEMPLATE)
-            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+        let template = files::get(INDEX_TEMPLATE)
+            .map(|(data, _)| String::from_utf8_lossy(&data).into_owned())
             .unwrap_or_else(|| "<!doctype html><title>mailcatch</title>UI not built in".into());
         let base = format!("/ui/{version}");
         // Preload every module so the browser fetches them in parallel
@@ -115,8 +143,8 @@ fn index() -> &'static (String, String) {
 }
 
 fn module_paths() -> impl Iterator<Item = String> {
-    let mut paths: Vec<String> = WebFiles::iter()
-        .map(|p| p.into_owned())
+    let mut paths: Vec<String> = files::names()
+        .into_iter()
         .filter(|p| p.ends_with(".js") && !p.contains('/') && p != "theme-init.js")
         .collect();
     paths.sort();
@@ -125,13 +153,13 @@ fn module_paths() -> impl Iterator<Item = String> {
 
 /// A short hash over every embedded file's name and content.
 fn assets_version() -> String {
-    let mut names: Vec<_> = WebFiles::iter().collect();
+    let mut names = files::names();
     names.sort();
     let mut hasher = Sha256::new();
     for name in names {
-        if let Some(file) = WebFiles::get(&name) {
+        if let Some((_, sha256)) = files::get(&name) {
             hasher.update(name.as_bytes());
-            hasher.update(file.metadata.sha256_hash());
+            hasher.update(sha256);
         }
     }
     hex::encode(&hasher.finalize()[..6])
@@ -149,7 +177,7 @@ fn serve_file(path: &str) -> Response {
     if path == INDEX_TEMPLATE {
         return not_found();
     }
-    let Some(file) = WebFiles::get(path) else {
+    let Some((data, _)) = files::get(path) else {
         return not_found();
     };
     let mime = mime_guess::from_path(path).first_or_octet_stream();
@@ -172,7 +200,7 @@ fn serve_file(path: &str) -> Response {
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, cache.to_string()),
         ],
-        file.data.into_owned(),
+        data.into_owned(),
     )
         .into_response();
     add_security_headers(response.headers_mut(), CONTENT_SECURITY_POLICY);

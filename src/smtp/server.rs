@@ -11,12 +11,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
 
 use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
 use crate::shutdown::Shutdown;
-use crate::store::{StoreError, TlsInfo};
+use crate::store::StoreError;
+use crate::tls;
 use crate::{App, StartError};
 
 /// How much is read from a socket at a time.
@@ -34,7 +34,7 @@ pub struct SmtpServer {
 /// What every connection task needs.
 struct Shared {
     session: Arc<SessionConfig>,
-    tls: Option<TlsAcceptor>,
+    tls: Option<tls::Acceptor>,
     /// The main listener speaks implicit TLS (`--smtp-require-tls`).
     main_is_implicit_tls: bool,
     app: Arc<App>,
@@ -171,7 +171,7 @@ async fn connection(
         let Some(acceptor) = &shared.tls else { return };
         match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => {
-                let info = tls_info(&tls);
+                let info = tls::info(&tls);
                 (Conn::Tls(Box::new(tls)), Some(info))
             }
             Ok(Err(error)) => {
@@ -324,23 +324,9 @@ impl Driver {
             .map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out")
             })??;
-        self.session.tls_established(tls_info(&tls));
+        self.session.tls_established(tls::info(&tls));
         self.conn = Conn::Tls(Box::new(tls));
         Ok(())
-    }
-}
-
-fn tls_info(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> TlsInfo {
-    let (_, connection) = tls.get_ref();
-    TlsInfo {
-        version: connection
-            .protocol_version()
-            .map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))
-            .unwrap_or_default(),
-        cipher: connection
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default(),
     }
 }
 
@@ -357,7 +343,7 @@ fn nonce() -> String {
 /// A client connection, plain or TLS; STARTTLS turns one into the other.
 enum Conn {
     Plain(TcpStream),
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Tls(Box<tls::Stream>),
     Closed,
 }
 

@@ -1,52 +1,39 @@
-//! TLS server configuration: from PEM files, or a self-signed certificate
-//! generated at start (Mailpit's `sans:host1,host2` form).
+//! TLS with rustls (the `tls` feature): the server configuration from PEM
+//! files or a self-signed certificate, and the stream it produces.
 
 use std::sync::Arc;
 
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, pki_types::CertificateDer, pki_types::PrivateKeyDer};
 
+use super::CertSource;
 use crate::StartError;
+use crate::store::TlsInfo;
 
-/// Where the certificate comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CertSource {
-    Files { cert: String, key: String },
-    SelfSigned { names: Vec<String> },
+pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;
+pub(crate) type Stream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// The acceptor for a certificate source.
+pub(crate) fn acceptor(source: &CertSource) -> Result<Acceptor, StartError> {
+    Ok(Acceptor::from(server_config(source)?))
 }
 
-impl CertSource {
-    /// Interprets the `--smtp-tls-cert` / `--smtp-tls-key` / self-signed options.
-    pub fn from_options(
-        cert: Option<&str>,
-        key: Option<&std::path::Path>,
-        self_signed: bool,
-    ) -> Result<Option<CertSource>, StartError> {
-        match (cert, key) {
-            (Some(cert), _) if cert.starts_with("sans:") => Ok(Some(CertSource::SelfSigned {
-                names: cert["sans:".len()..]
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            })),
-            (Some(cert), Some(key)) => Ok(Some(CertSource::Files {
-                cert: cert.to_string(),
-                key: key.display().to_string(),
-            })),
-            (Some(_), None) => Err(StartError::Config(
-                "a TLS certificate needs its key (--smtp-tls-key)".into(),
-            )),
-            (None, Some(_)) => Err(StartError::Config(
-                "a TLS key needs its certificate (--smtp-tls-cert)".into(),
-            )),
-            (None, None) if self_signed => Ok(Some(CertSource::SelfSigned { names: Vec::new() })),
-            (None, None) => Ok(None),
-        }
+/// The negotiated version and cipher, as the envelope records them.
+pub(crate) fn info(tls: &Stream) -> TlsInfo {
+    let (_, connection) = tls.get_ref();
+    TlsInfo {
+        version: connection
+            .protocol_version()
+            .map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))
+            .unwrap_or_default(),
+        cipher: connection
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default(),
     }
 }
 
-pub fn server_config(source: &CertSource) -> Result<Arc<rustls::ServerConfig>, StartError> {
+fn server_config(source: &CertSource) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let (certs, key) = match source {
         CertSource::Files { cert, key } => (load_certs(cert)?, load_key(key)?),
         CertSource::SelfSigned { names } => self_signed(names)?,
