@@ -20,6 +20,14 @@
 #   5. API: list newest 50, a free-text and a subject: search (medians of
 #      20) with 20,000 and 100,000 stored, and the delay from the 250 reply
 #      to the WebSocket `new` frame (median over 200 messages).
+#   6. the SQLite engine (--database, a fresh file in $WORK for every
+#      server), in a second table beside memory and the sink: the 2 KB and
+#      200 KB loads over 10 connections run against it too, in the same
+#      cells as memory; then RSS, the API timings (plus a search for a term
+#      no message holds, which scans everything) with 20,000 and 100,000
+#      stored, the database's size, and the start-up time when reopening
+#      the file with 100,000 messages (to the SMTP port accepting and to
+#      /readyz answering 200), each with its target and whether it was met.
 #
 # Traffic goes to 127.0.0.1 only; every client run is bounded in count and
 # wrapped in `timeout`; every server started here is stopped on exit.
@@ -40,6 +48,14 @@ SMTP_SOURCE=/usr/sbin/smtp-source
 TARGET=${CARGO_TARGET_DIR:-target}/release
 WORK=$(mktemp -d)
 SERVER_PID=
+DB_PATH=
+DB_COUNT=0
+# Targets of the SQLite engine (issue: durable storage).
+TARGET_INGEST_RATIO=0.5 # 2 KB over 10 connections, against smtp-sink
+TARGET_RSS_MB=200       # with 100,000 stored 2 KB messages
+TARGET_LIST_MS=2        # list newest 50, 100,000 stored
+TARGET_SEARCH_MS=50     # any search, 100,000 stored
+TARGET_STARTUP_S=2      # reopening a database holding 100,000 messages
 
 log() { echo "bench: $*" >&2; }
 
@@ -107,15 +123,56 @@ start_sink() {
     wait_for_port "$SMTP_PORT"
 }
 
-# Starts mailcatch on SMTP_PORT and HTTP_PORT with room for every message.
+# start_mailcatch [memory|sqlite]: starts mailcatch on SMTP_PORT and
+# HTTP_PORT with room for every message; with sqlite, on a fresh database
+# file in $WORK (DB_PATH), without caps.
 start_mailcatch() {
+    local engine=${1:-memory} store=(--max 200000 --max-store-size 4096)
+    if [ "$engine" = sqlite ]; then
+        DB_COUNT=$((DB_COUNT + 1))
+        DB_PATH="$WORK/sqlite-$DB_COUNT.db"
+        store=(--database "$DB_PATH" --max 0 --max-store-size 0)
+    fi
     SMTP_PORT=$(free_port)
     HTTP_PORT=$(free_port)
     "$TARGET/mailcatch" --smtp "$HOST:$SMTP_PORT" --listen "$HOST:$HTTP_PORT" \
-        --max 200000 --max-store-size 4096 --quiet &
+        "${store[@]}" --quiet &
     SERVER_PID=$!
     wait_for_port "$SMTP_PORT"
     wait_for_port "$HTTP_PORT"
+}
+
+# Starts mailcatch again on DB_PATH (kept from the last sqlite server) and
+# sets STARTUP_SMTP_S and STARTUP_READY_S: seconds from starting the
+# process to its SMTP port accepting a connection, and to GET /readyz
+# answering 200. Polls every 10 ms, for at most 60 s.
+reopen_mailcatch() {
+    SMTP_PORT=$(free_port)
+    HTTP_PORT=$(free_port)
+    local started now code
+    STARTUP_SMTP_S= STARTUP_READY_S=
+    started=$(date +%s.%N)
+    "$TARGET/mailcatch" --smtp "$HOST:$SMTP_PORT" --listen "$HOST:$HTTP_PORT" \
+        --database "$DB_PATH" --max 0 --max-store-size 0 --quiet &
+    SERVER_PID=$!
+    for _ in $(seq 1 6000); do
+        if [ -z "$STARTUP_SMTP_S" ] && (exec 3<>"/dev/tcp/$HOST/$SMTP_PORT") 2>/dev/null; then
+            now=$(date +%s.%N)
+            STARTUP_SMTP_S=$(awk -v a="$started" -v b="$now" 'BEGIN { printf "%.3f", b - a }')
+        fi
+        if [ -n "$STARTUP_SMTP_S" ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$HOST:$HTTP_PORT/readyz" || true)
+            if [ "$code" = 200 ]; then
+                now=$(date +%s.%N)
+                STARTUP_READY_S=$(awk -v a="$started" -v b="$now" 'BEGIN { printf "%.3f", b - a }')
+                return
+            fi
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.01
+    done
+    log "mailcatch did not become ready on $DB_PATH"
+    exit 1
 }
 
 stop_server() {
@@ -124,6 +181,13 @@ stop_server() {
         wait "$SERVER_PID" 2>/dev/null || true
         SERVER_PID=
     fi
+}
+
+# Deletes the last sqlite server's database (with its WAL, shared-memory
+# and lock files); the server must be stopped.
+drop_database() {
+    [ -n "$DB_PATH" ] && rm -f "$DB_PATH" "$DB_PATH-wal" "$DB_PATH-shm" "$DB_PATH-lock"
+    DB_PATH=
 }
 
 # mailcatch's message count, from the API.
@@ -169,14 +233,41 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
 
+# The SQLite table: measurement, sink, memory, sqlite, sqlite/sink, target, lost.
+SQL_ROWS=()
+sql_row() { SQL_ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
+
+# verdict VALUE OP LIMIT TEXT: "TEXT: met" or "TEXT: missed" (OP is le, lt or ge).
+verdict() {
+    awk -v v="$1" -v op="$2" -v l="$3" -v t="$4" 'BEGIN {
+        if (v == "") { print t ": n/a"; exit }
+        ok = (op == "le" && v + 0 <= l + 0) || (op == "lt" && v + 0 < l + 0) || (op == "ge" && v + 0 >= l + 0)
+        print t ": " (ok ? "met" : "missed") }'
+}
+
+# The verdict for a target set at 100,000 stored messages: not judged when
+# the large store is smaller (QUICK=1).
+large_verdict() {
+    if [ "$API_LARGE" = 100000 ]; then
+        verdict "$@"
+    else
+        echo "$4 at 100000: not judged"
+    fi
+}
+
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }'; }
+
 # --- measurements ------------------------------------------------------------
 
 # One ingest cell: the same load against the sink and mailcatch, REPEAT
 # times each; the row holds the medians. Memory is read after the last
-# mailcatch run of the cells that ask for it.
+# mailcatch run of the cells that ask for it. With SQLITE=yes the same load
+# also runs, in each repetition, against mailcatch on a fresh database,
+# for a row of the SQLite table beside the same sink and memory figures.
 ingest() {
-    local client=$1 conns=$2 count=$3 size=$4 label=$5 memory=${6:-}
+    local client=$1 conns=$2 count=$3 size=$4 label=$5 memory=${6:-} sqlite=${7:-}
     local sink_rates=() mc_rates=() mc_mb=() sink_mb=() lost=0 stored bytes=0
+    local sq_rates=() sq_mb=() sq_lost=0
     for _ in $(seq 1 "$REPEAT"); do
         start_sink
         read -r rate mb _ < <(run_client "$client" "$conns" "$count" "$size") || {
@@ -200,6 +291,19 @@ ingest() {
             MEM_BASE_KB=$base_kb MEM_HWM_KB=$(proc_kb VmHWM) MEM_RSS_KB=$(proc_kb VmRSS) MEM_RAW=$bytes
         fi
         stop_server
+
+        [ -n "$sqlite" ] || continue
+        start_mailcatch sqlite
+        rate=0 mb=0
+        read -r rate mb _ < <(run_client "$client" "$conns" "$count" "$size") || true
+        stored=$(stored_total)
+        if [ "$stored" != "$count" ]; then
+            log "$label: mailcatch (sqlite) stored $stored of $count"
+            sq_lost=$((sq_lost + count - ${stored:-0}))
+        fi
+        sq_rates+=("${rate:-0}") sq_mb+=("${mb:-0}")
+        stop_server
+        drop_database
     done
     local sink_rate mc_rate sink_mbs mc_mbs
     sink_rate=$(printf '%s\n' "${sink_rates[@]}" | median)
@@ -212,6 +316,19 @@ ingest() {
         row "$label (msgs/s)" "$sink_rate" "$mc_rate" "$(ratio "$mc_rate" "$sink_rate")" "$lost"
     fi
     log "$label: sink $sink_rate msgs/s, mailcatch $mc_rate msgs/s, lost $lost"
+    [ -n "$sqlite" ] || return 0
+    local sq_rate sq_mbs target="-"
+    sq_rate=$(printf '%s\n' "${sq_rates[@]}" | median)
+    sq_mbs=$(printf '%s\n' "${sq_mb[@]}" | median)
+    if [ "$size" -ge 100000 ]; then
+        sql_row "$label (MB/s)" "$sink_mbs" "$mc_mbs" "$sq_mbs" "$(ratio "$sq_mbs" "$sink_mbs")" "-" "$sq_lost"
+    else
+        target=$(verdict "$(awk -v a="$sq_rate" -v b="$sink_rate" 'BEGIN { if (b > 0) print a / b }')" \
+            ge "$TARGET_INGEST_RATIO" "≥ ${TARGET_INGEST_RATIO}x")
+        sql_row "$label (msgs/s)" "$sink_rate" "$mc_rate" "$sq_rate" "$(ratio "$sq_rate" "$sink_rate")" \
+            "$target" "$sq_lost"
+    fi
+    log "$label: mailcatch (sqlite) $sq_rate msgs/s, $sq_mbs MB/s, lost $sq_lost"
 }
 
 memory_row() {
@@ -222,23 +339,40 @@ memory_row() {
             (rss - base) * 1024 / raw, (hwm - base) * 1024 / raw }'
 }
 
-# API timings at two store sizes and the WebSocket delay, on one mailcatch.
-api() {
-    start_mailcatch
+# A field of a `RESULT key=value ...` line.
+field() { sed -n "s/.* $1=\([-0-9.]*\).*/\1/p" <<<"$2"; }
+
+# Kilobytes of VmRSS and VmHWM per engine and store size, from api_run.
+declare -A RSS_KB HWM_KB
+
+# api_run ENGINE: one mailcatch filled with API_SMALL, then API_LARGE 2 KB
+# messages (10 pipelined connections); at each size reads its RSS and runs
+# api-bench (the WebSocket delay at the small size only). Writes
+# $WORK/api-ENGINE-{small,large}.out and $WORK/fill-ENGINE.out, and leaves
+# the server running.
+api_run() {
+    local engine=$1
+    start_mailcatch "$engine"
     timeout "$CLIENT_TIMEOUT" "$TARGET/examples/smtp-load" --addr "$HOST:$SMTP_PORT" \
         --conns 10 --messages "$API_SMALL" --size 2k --pipelining >/dev/null
+    RSS_KB[$engine,small]=$(proc_kb VmRSS) HWM_KB[$engine,small]=$(proc_kb VmHWM)
     timeout "$CLIENT_TIMEOUT" "$TARGET/examples/api-bench" --http "$HOST:$HTTP_PORT" --smtp "$HOST:$SMTP_PORT" \
-        --expect-total "$API_SMALL" --runs 20 --ws-messages "$WS_MESSAGES" >"$WORK/api-small.out"
+        --expect-total "$API_SMALL" --runs 20 --ws-messages "$WS_MESSAGES" >"$WORK/api-$engine-small.out"
     local filled=$((API_SMALL + WS_MESSAGES))
     timeout "$CLIENT_TIMEOUT" "$TARGET/examples/smtp-load" --addr "$HOST:$SMTP_PORT" \
-        --conns 10 --messages $((API_LARGE - filled)) --size 2k --pipelining >/dev/null
+        --conns 10 --messages $((API_LARGE - filled)) --size 2k --pipelining >"$WORK/fill-$engine.out"
+    RSS_KB[$engine,large]=$(proc_kb VmRSS) HWM_KB[$engine,large]=$(proc_kb VmHWM)
     timeout "$CLIENT_TIMEOUT" "$TARGET/examples/api-bench" --http "$HOST:$HTTP_PORT" --smtp "$HOST:$SMTP_PORT" \
-        --expect-total "$API_LARGE" --runs 20 --ws-messages 0 >"$WORK/api-large.out"
+        --expect-total "$API_LARGE" --runs 20 --ws-messages 0 >"$WORK/api-$engine-large.out"
+}
+
+# API timings at two store sizes and the WebSocket delay, on one mailcatch.
+api() {
+    api_run memory
     stop_server
     local small large
-    small=$(grep '^RESULT' "$WORK/api-small.out")
-    large=$(grep '^RESULT' "$WORK/api-large.out")
-    field() { sed -n "s/.* $1=\([-0-9.]*\).*/\1/p" <<<"$2"; }
+    small=$(grep '^RESULT' "$WORK/api-memory-small.out")
+    large=$(grep '^RESULT' "$WORK/api-memory-large.out")
     for name in list_newest_50 search_free_text search_subject; do
         local label=${name//_/ }
         label=${label/search subject/search subject:}
@@ -249,6 +383,70 @@ api() {
         "$(field ws_new_ms "$small")" "-" "-"
 }
 
+# "RSS (peak)" in MB for ENGINE at SIZE (small or large).
+rss_cell() { echo "$(mb "${RSS_KB[$1,$2]}") ($(mb "${HWM_KB[$1,$2]}"))"; }
+
+# The SQLite engine's memory, API, size and start-up rows: the same fills
+# and api-bench runs as memory on a fresh database, then the server is
+# stopped and the file reopened, timing the start-up.
+sqlite_api() {
+    api_run sqlite
+    local db_bytes
+    db_bytes=$(du -cb "$DB_PATH" "$DB_PATH-wal" 2>/dev/null | tail -1 | cut -f1)
+    stop_server
+    reopen_mailcatch
+    local reopened lost=0
+    reopened=$(stored_total)
+    if [ "$reopened" != "$API_LARGE" ]; then
+        log "sqlite: reopened with $reopened of $API_LARGE messages"
+        lost=$((API_LARGE - ${reopened:-0}))
+    fi
+    RSS_KB[sqlite,reopened]=$(proc_kb VmRSS) HWM_KB[sqlite,reopened]=$(proc_kb VmHWM)
+    stop_server
+    drop_database
+
+    local small large mem_small mem_large fill mem_fill
+    small=$(grep '^RESULT' "$WORK/api-sqlite-small.out")
+    large=$(grep '^RESULT' "$WORK/api-sqlite-large.out")
+    mem_small=$(grep '^RESULT' "$WORK/api-memory-small.out")
+    mem_large=$(grep '^RESULT' "$WORK/api-memory-large.out")
+    fill=$(grep '^RESULT' "$WORK/fill-sqlite.out")
+    mem_fill=$(grep '^RESULT' "$WORK/fill-memory.out")
+    local more=$((API_LARGE - API_SMALL - WS_MESSAGES))
+    sql_row "2 KB, 10 conn, smtp-load --pipelining: $more more onto $((API_SMALL + WS_MESSAGES)) stored (msgs/s)" "-" \
+        "$(field msgs_per_s "$mem_fill")" "$(field msgs_per_s "$fill")" "-" "-" "$(field failed "$fill")"
+
+    local peak_ok rss_ok
+    sql_row "RSS (peak) with $API_SMALL x 2 KB stored (MB)" "-" "$(rss_cell memory small)" "$(rss_cell sqlite small)" \
+        "-" "-" "-"
+    rss_ok=$(large_verdict "$(mb "${RSS_KB[sqlite,large]}")" lt "$TARGET_RSS_MB" "RSS < $TARGET_RSS_MB MB")
+    peak_ok=$(verdict "$(mb "${HWM_KB[sqlite,large]}")" lt "$TARGET_RSS_MB" "peak")
+    [ "$API_LARGE" = 100000 ] || peak_ok="peak too"
+    sql_row "RSS (peak) with $API_LARGE x 2 KB stored (MB)" "-" "$(rss_cell memory large)" "$(rss_cell sqlite large)" \
+        "-" "$rss_ok; $peak_ok" "-"
+    sql_row "RSS (peak) after reopening with $API_LARGE stored (MB)" "-" "-" "$(rss_cell sqlite reopened)" "-" "-" "$lost"
+    sql_row "database file with $API_LARGE x 2 KB stored (MB, with WAL)" "-" "-" \
+        "$(awk -v b="$db_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "-" "-" "-"
+
+    for name in list_newest_50 search_free_text search_absent_term search_subject; do
+        local label=${name//_/ } limit=$TARGET_SEARCH_MS
+        label=${label/search subject/search subject:}
+        label=${label/search free text/search free text (present term)}
+        label=${label/search absent term/search free text (absent term: scans all)}
+        [ "$name" = list_newest_50 ] && limit=$TARGET_LIST_MS
+        sql_row "$label, $API_SMALL stored (median ms)" "-" "$(field "${name}_ms" "$mem_small")" \
+            "$(field "${name}_ms" "$small")" "-" "-" "-"
+        sql_row "$label, $API_LARGE stored (median ms)" "-" "$(field "${name}_ms" "$mem_large")" \
+            "$(field "${name}_ms" "$large")" "-" "$(large_verdict "$(field "${name}_ms" "$large")" le "$limit" "≤ $limit ms")" "-"
+    done
+    sql_row "250 reply -> WebSocket new frame (median ms; p99 memory $(field ws_new_p99_ms "$mem_small"), sqlite $(field ws_new_p99_ms "$small"))" \
+        "-" "$(field ws_new_ms "$mem_small")" "$(field ws_new_ms "$small")" "-" "-" "-"
+    sql_row "start-up with $API_LARGE stored: to the SMTP port accepting (s)" "-" "-" "$STARTUP_SMTP_S" "-" \
+        "$(large_verdict "$STARTUP_SMTP_S" lt "$TARGET_STARTUP_S" "< $TARGET_STARTUP_S s")" "-"
+    sql_row "start-up with $API_LARGE stored: to /readyz answering 200 (s)" "-" "-" "$STARTUP_READY_S" "-" \
+        "$(large_verdict "$STARTUP_READY_S" lt "$TARGET_STARTUP_S" "< $TARGET_STARTUP_S s")" "$lost"
+}
+
 main() {
     ensure_postfix_tools
     build
@@ -257,10 +455,12 @@ main() {
         local count=$SMALL_COUNT name="2 KB"
         [ "$size" = 204800 ] && count=$LARGE_COUNT name="200 KB"
         for conns in 1 10; do
-            ingest smtp-source "$conns" "$count" "$size" "$name, $conns conn, smtp-source"
+            local sqlite=""
+            [ "$conns" = 10 ] && sqlite=yes
+            ingest smtp-source "$conns" "$count" "$size" "$name, $conns conn, smtp-source" "" $sqlite
             local memory=""
             [ "$conns" = 10 ] && memory=yes
-            ingest smtp-load "$conns" "$count" "$size" "$name, $conns conn, smtp-load --pipelining" $memory
+            ingest smtp-load "$conns" "$count" "$size" "$name, $conns conn, smtp-load --pipelining" "$memory" $sqlite
         done
         if [ "$size" = 2048 ]; then
             SMALL_MEMORY=$(memory_row "$count x 2 KB")
@@ -270,12 +470,19 @@ main() {
     done
     ROWS+=("$SMALL_MEMORY" "$LARGE_MEMORY")
     api
+    sqlite_api
     echo
     echo "mailcatch vs smtp-sink, $(nproc) cores, $(date -u +%Y-%m-%d), REPEAT=$REPEAT"
     echo
     echo "| measurement | smtp-sink | mailcatch | ratio | lost |"
     echo "|---|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "SQLite engine (--database, durable acknowledgement) beside memory and smtp-sink, same run"
+    echo
+    echo "| measurement | smtp-sink | memory | sqlite | sqlite / sink | target | lost |"
+    echo "|---|---:|---:|---:|---:|---|---:|"
+    printf '%s\n' "${SQL_ROWS[@]}"
 }
 
 main "$@"

@@ -1,7 +1,9 @@
 //! API and live-feed latency of a running mailcatch, over loopback:
 //!
 //! * `GET /api/v1/messages?limit=50` (the newest page),
-//! * `GET /api/v1/search` with a free-text term and with a `subject:` term,
+//! * `GET /api/v1/search` with a free-text term, with a term no message
+//!   contains (so every message is scanned; the run fails if one matches)
+//!   and with a `subject:` term,
 //! * the delay from an SMTP 250 reply to the WebSocket `new` frame for the
 //!   same message.
 //!
@@ -49,6 +51,9 @@ struct Args {
     /// The free-text search term.
     #[arg(long, default_value = "invoice")]
     text_query: String,
+    /// A free-text term no message contains: the search scans everything.
+    #[arg(long, default_value = "zqxjvkw")]
+    absent_query: String,
     /// The `subject:` search term.
     #[arg(long, default_value = "subject:\"order 1234\"")]
     subject_query: String,
@@ -87,6 +92,14 @@ async fn run(args: &Args) -> Result<(), String> {
     )
     .await?;
     let text = time_search(&http, &base, &args.text_query, args.runs).await?;
+    let absent_matches = search_matches(&http, &base, &args.absent_query).await?;
+    if absent_matches != 0 {
+        return Err(format!(
+            "{:?} matched {absent_matches} messages; it must match none",
+            args.absent_query
+        ));
+    }
+    let absent = time_search(&http, &base, &args.absent_query, args.runs).await?;
     let subject = time_search(&http, &base, &args.subject_query, args.runs).await?;
     let ws = match args.ws_messages {
         0 => None,
@@ -97,6 +110,7 @@ async fn run(args: &Args) -> Result<(), String> {
         [
             ("list newest 50", list),
             ("search free text", text),
+            ("search absent term", absent),
             ("search subject:", subject),
         ],
         ws,
@@ -142,15 +156,33 @@ async fn time_get(http: &reqwest::Client, url: &str, runs: usize) -> Result<Samp
     Ok(samples)
 }
 
+fn search_url(base: &str, query: &str) -> Result<reqwest::Url, String> {
+    reqwest::Url::parse_with_params(&format!("{base}/api/v1/search"), [("query", query)])
+        .map_err(|e| e.to_string())
+}
+
+/// How many messages `query` matches (the search's `messages_count`).
+async fn search_matches(http: &reqwest::Client, base: &str, query: &str) -> Result<u64, String> {
+    let body: serde_json::Value = http
+        .get(search_url(base, query)?)
+        .send()
+        .await
+        .map_err(|e| format!("search: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("search: {e}"))?;
+    body["messages_count"]
+        .as_u64()
+        .ok_or_else(|| format!("no messages_count in the search reply {body}"))
+}
+
 async fn time_search(
     http: &reqwest::Client,
     base: &str,
     query: &str,
     runs: usize,
 ) -> Result<Samples, String> {
-    let url = reqwest::Url::parse_with_params(&format!("{base}/api/v1/search"), [("query", query)])
-        .map_err(|e| e.to_string())?;
-    time_get(http, url.as_str(), runs).await
+    time_get(http, search_url(base, query)?.as_str(), runs).await
 }
 
 /// Median delay between reading a message's 250 reply and receiving its
@@ -216,7 +248,7 @@ async fn websocket_delay(args: &Args, count: u64) -> Result<Vec<f64>, String> {
     Ok(delays)
 }
 
-fn print_report(total: u64, timings: [(&str, Samples); 3], ws: Option<Vec<f64>>) {
+fn print_report(total: u64, timings: [(&str, Samples); 4], ws: Option<Vec<f64>>) {
     println!("api-bench: {total} messages stored");
     let mut result = format!("RESULT total={total}");
     for (name, mut samples) in timings {
