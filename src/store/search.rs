@@ -16,13 +16,14 @@ pub struct Query {
 }
 
 #[derive(Clone, Debug)]
-struct Term {
-    negated: bool,
-    filter: Filter,
+pub(super) struct Term {
+    pub negated: bool,
+    pub filter: Filter,
 }
 
+/// One condition; the needles of the text filters are already normalised.
 #[derive(Clone, Debug)]
-enum Filter {
+pub(super) enum Filter {
     Text(Box<Finder<'static>>),
     From(String),
     To(String),
@@ -85,17 +86,10 @@ impl Query {
         self
     }
 
-    /// The needles of the free-text terms every match contains: a database
-    /// engine narrows its scan with them before testing candidates in full.
-    pub(super) fn required_texts(&self) -> Vec<&[u8]> {
-        self.terms
-            .iter()
-            .filter(|term| !term.negated)
-            .filter_map(|term| match &term.filter {
-                Filter::Text(finder) => Some(finder.needle()),
-                _ => None,
-            })
-            .collect()
+    /// The terms, all of which a match satisfies (a database engine turns
+    /// them into its own conditions).
+    pub(super) fn terms(&self) -> &[Term] {
+        &self.terms
     }
 
     pub fn matches(&self, message: &StoredMessage) -> bool {

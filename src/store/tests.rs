@@ -233,13 +233,30 @@ async fn search_gives_the_same_results_on_every_engine() {
         "tag:urgent",
         "nothingmatchesthis",
         "larger:1k",
+        "smaller:1k -larger:100",
+        "from:\"alice example\"",
+        "from:example.com -from:bob",
+        "to:ünïcödé",
+        "addressed:carol",
+        "cc:dave@",
+        "message-id:m7@",
+        "is:read",
+        "is:unread -tag:urgent",
+        "is:tagged",
+        "!has:attachment",
+        "subject:\"invoice 7\"",
+        "re:",
+        "x-tags",
+        "after:2000-01-01 before:2999-01-01",
+        "before:2000-01-01",
     ];
     let mut results: Vec<Vec<Vec<String>>> = Vec::new();
     let collect = async |store: Store| {
         let mails = [
-            "From: Alice <alice@example.com>\r\nSubject: Invoice 7\r\nX-Tags: urgent\r\n\r\nthe quarterly report\r\n",
-            "From: bob@example.com\r\nSubject: Lunch\r\n\r\nno report here, just lunch\r\n",
-            "From: alice@example.com\r\nSubject: Photos\r\n\r\nsee attached\r\n",
+            "From: Alice Example <alice@example.com>\r\nSubject: Invoice 7\r\nX-Tags: urgent\r\nMessage-ID: <m7@example.com>\r\n\r\nthe quarterly report\r\n",
+            "From: bob@example.com\r\nTo: =?utf-8?q?=C3=9Cn=C3=AFc=C3=B6d=C3=A9?= <u@example.com>\r\nSubject: Lunch\r\n\r\nno report here, just lunch\r\n",
+            "From: alice@example.com\r\nCc: Dave <dave@example.org>, carol@example.net\r\nSubject: Re: Photos\r\n\r\nsee attached\r\n",
+            "From: x@example.com\r\nSubject: Files\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe quarterly report again\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n",
         ];
         for mail in mails {
             insert(
@@ -292,8 +309,10 @@ async fn search_gives_the_same_results_on_every_engine() {
     )
     .unwrap();
     results.push(collect(sqlite).await);
-    assert_eq!(results[0], results[1]);
-    assert_eq!(results[0][0], ["Lunch", "Invoice 7", "2/2"]);
+    for (query, (memory, sqlite)) in queries.iter().zip(results[0].iter().zip(&results[1])) {
+        assert_eq!(memory, sqlite, "{query}");
+    }
+    assert_eq!(results[0][0], ["Files", "Lunch", "Invoice 7", "3/3"]);
 }
 
 #[tokio::test]

@@ -141,13 +141,14 @@ impl SqliteStore {
         tags: Vec<String>,
     ) -> Result<(Arc<StoredMessage>, u64), StoreError> {
         let message = Arc::new(StoredMessage::new(self.ids.next(), incoming, summary, tags));
-        let row = message.clone();
+        let rows = rows::NewRows::encode(message.clone())
+            .map_err(|e| StoreError::Unavailable(format!("cannot encode the message: {e}")))?;
         let evicted = self
             .write(move |cx| {
-                rows::insert(cx.conn, &row)?;
+                rows.insert(cx.conn)?;
                 cx.totals.total += 1;
                 cx.totals.unread += 1;
-                cx.totals.bytes += row.footprint() as u64;
+                cx.totals.bytes += rows.kept();
                 evict_over_limits(cx)
             })
             .await?;
@@ -161,14 +162,12 @@ impl SqliteStore {
         let id = id.to_string();
         self.read(move |conn| {
             let mut get = conn.prepare_cached(&format!(
-                "SELECT {} FROM messages WHERE seq = ?1 AND id = ?2",
-                rows::MESSAGE_COLUMNS
+                "SELECT {} FROM {} WHERE m.seq = ?1 AND m.id = ?2",
+                rows::MESSAGE_COLUMNS,
+                rows::MESSAGE_TABLES
             ))?;
             let mut found = get.query(params![seq as i64, id])?;
-            found
-                .next()?
-                .map(|row| rows::read_message(row, false))
-                .transpose()
+            found.next()?.map(|row| rows::read_message(row)).transpose()
         })
         .await
     }
@@ -219,13 +218,14 @@ impl SqliteStore {
         let messages = self
             .read(move |conn| {
                 let mut list = conn.prepare_cached(&format!(
-                    "SELECT {} FROM messages WHERE created < ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
-                    rows::MESSAGE_COLUMNS
+                    "SELECT {} FROM {} WHERE m.created < ?1 ORDER BY m.seq DESC LIMIT ?2 OFFSET ?3",
+                    rows::MESSAGE_COLUMNS,
+                    rows::MESSAGE_TABLES
                 ))?;
                 let limit = if limit == 0 { -1 } else { limit as i64 };
                 list.query_map(
                     params![before.unwrap_or(i64::MAX), limit, start as i64],
-                    |row| rows::read_message(row, false),
+                    |row| rows::read_message(row),
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
@@ -338,7 +338,7 @@ impl SqliteStore {
 
     pub async fn delete_all(&self) -> Result<usize, StoreError> {
         self.write(|cx| {
-            for table in ["messages", "message_text", "message_raw", "message_tags"] {
+            for table in rows::TABLES {
                 cx.conn.execute(&format!("DELETE FROM {table}"), [])?;
             }
             let count = cx.totals.total;

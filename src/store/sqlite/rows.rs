@@ -10,10 +10,24 @@ use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::store::id::MessageId;
-use crate::store::message::{Envelope, Restored, StoredMessage, Transcript};
+use crate::store::message::{Address, Envelope, Restored, StoredMessage, Transcript};
+use crate::store::summary::normalize_search;
 
-/// The columns [`read_message`] expects, in order.
-pub(super) const MESSAGE_COLUMNS: &str = "seq, id, created, size, read, tags, summary, meta";
+/// The columns [`read_message`] expects, in order, and the tables they come
+/// from.
+pub(super) const MESSAGE_COLUMNS: &str =
+    "m.seq, m.id, m.created, m.size, m.read, m.tags, d.summary, d.meta";
+pub(super) const MESSAGE_TABLES: &str = "messages m JOIN message_summary d USING (seq)";
+
+/// Every table holding a part of a message, keyed by `seq`.
+pub(super) const TABLES: [&str; 6] = [
+    "messages",
+    "message_fields",
+    "message_text",
+    "message_summary",
+    "message_raw",
+    "message_tags",
+];
 
 #[derive(Serialize, Deserialize)]
 struct Meta {
@@ -26,35 +40,99 @@ fn json_error(e: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-/// Writes every row of a new message.
-pub(super) fn insert(conn: &Connection, message: &StoredMessage) -> rusqlite::Result<()> {
-    let meta = Meta {
-        envelope: message.envelope.clone(),
-        warnings: message.warnings.clone(),
-        transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
-    };
-    let seq = message.id.seq as i64;
-    let tags = message.tags();
-    conn.prepare_cached(
-        "INSERT INTO messages (seq, id, created, size, kept, read, tags, summary, meta)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        seq,
-        message.id(),
-        message.created.as_microsecond(),
-        message.size() as i64,
-        message.footprint() as i64,
-        serde_json::to_string(&tags).map_err(json_error)?,
-        serde_json::to_string(&message.summary).map_err(json_error)?,
-        serde_json::to_string(&meta).map_err(json_error)?,
-    ])?;
-    conn.prepare_cached("INSERT INTO message_text (seq, text) VALUES (?1, ?2)")?
-        .execute(params![seq, message.summary.search_text])?;
-    let (data, lz4) = message.raw_kept().kept();
-    conn.prepare_cached("INSERT INTO message_raw (seq, lz4, data) VALUES (?1, ?2, ?3)")?
-        .execute(params![seq, lz4, data])?;
-    write_tags(conn, seq, &tags)
+/// A new message's rows, encoded before they reach the writer thread, so
+/// that the one writer only writes.
+pub(super) struct NewRows {
+    message: Arc<StoredMessage>,
+    tags: Vec<String>,
+    tags_json: String,
+    summary_json: String,
+    meta_json: String,
+    fields: [String; 7],
+}
+
+impl NewRows {
+    pub fn encode(message: Arc<StoredMessage>) -> Result<NewRows, serde_json::Error> {
+        let meta = Meta {
+            envelope: message.envelope.clone(),
+            warnings: message.warnings.clone(),
+            transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
+        };
+        let s = &message.summary;
+        let addresses = |list: &[Address]| {
+            list.iter()
+                .filter(|a| !a.name.is_empty() || !a.address.is_empty())
+                .map(|a| normalize_search(&format!("{} {}", a.name, a.address)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let fields = [
+            addresses(std::slice::from_ref(&s.from)),
+            addresses(&s.to),
+            addresses(&s.cc),
+            addresses(&s.bcc),
+            addresses(&s.reply_to),
+            normalize_search(&s.subject),
+            normalize_search(&s.message_id),
+        ];
+        let tags = message.tags();
+        Ok(NewRows {
+            tags_json: serde_json::to_string(&tags)?,
+            summary_json: serde_json::to_string(&message.summary)?,
+            meta_json: serde_json::to_string(&meta)?,
+            tags,
+            fields,
+            message,
+        })
+    }
+
+    /// The message's footprint against the byte cap.
+    pub fn kept(&self) -> u64 {
+        self.message.footprint() as u64
+    }
+
+    /// Writes every row.
+    pub fn insert(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let message = &self.message;
+        let seq = message.id.seq as i64;
+        conn.prepare_cached(
+            "INSERT INTO messages (seq, id, created, size, kept, read, tags, attachments, inline)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            seq,
+            message.id(),
+            message.created.as_microsecond(),
+            message.size() as i64,
+            self.kept() as i64,
+            self.tags_json,
+            message.summary.attachments,
+            message.summary.inline,
+        ])?;
+        let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
+        conn.prepare_cached(
+            "INSERT INTO message_fields (seq, from_, to_, cc, bcc, reply_to, subject, message_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            seq, from, to, cc, bcc, reply_to, subject, message_id
+        ])?;
+        conn.prepare_cached("INSERT INTO message_text (seq, text) VALUES (?1, ?2)")?
+            .execute(params![seq, message.summary.search_text])?;
+        conn.prepare_cached(
+            "INSERT INTO message_summary (seq, summary, meta) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![seq, self.summary_json, self.meta_json])?;
+        let (data, lz4) = message.raw_kept().kept();
+        conn.prepare_cached("INSERT INTO message_raw (seq, lz4, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![seq, lz4, data])?;
+        let mut add =
+            conn.prepare_cached("INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?1, ?2)")?;
+        for tag in &self.tags {
+            add.execute(params![seq, tag])?;
+        }
+        Ok(())
+    }
 }
 
 /// Replaces the tag rows of message `seq`.
@@ -74,9 +152,9 @@ pub(super) fn write_tags(conn: &Connection, seq: i64, tags: &[String]) -> rusqli
     Ok(())
 }
 
-/// A message from a row of [`MESSAGE_COLUMNS`]; the search text, when
-/// wanted, follows them.
-pub(super) fn read_message(row: &Row<'_>, with_text: bool) -> rusqlite::Result<Arc<StoredMessage>> {
+/// A message from a row of [`MESSAGE_COLUMNS`] (without its search text,
+/// which stays in the database).
+pub(super) fn read_message(row: &Row<'_>) -> rusqlite::Result<Arc<StoredMessage>> {
     let conversion = |index, e: serde_json::Error| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
     };
@@ -87,11 +165,8 @@ pub(super) fn read_message(row: &Row<'_>, with_text: bool) -> rusqlite::Result<A
     let tags: String = row.get(5)?;
     let summary: String = row.get(6)?;
     let meta: String = row.get(7)?;
-    let mut summary: crate::store::Summary =
+    let summary: crate::store::Summary =
         serde_json::from_str(&summary).map_err(|e| conversion(6, e))?;
-    if with_text {
-        summary.search_text = row.get(8)?;
-    }
     let meta: Meta = serde_json::from_str(&meta).map_err(|e| conversion(7, e))?;
     Ok(Arc::new(StoredMessage::restore(Restored {
         id: MessageId {
@@ -121,7 +196,7 @@ pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<(bo
             e => Err(e),
         })?;
     if gone.is_some() {
-        for table in ["message_text", "message_raw", "message_tags"] {
+        for table in &TABLES[1..] {
             conn.prepare_cached(&format!("DELETE FROM {table} WHERE seq = ?1"))?
                 .execute([seq])?;
         }

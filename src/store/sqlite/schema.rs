@@ -12,9 +12,13 @@ const APPLICATION_ID: i32 = 0x4d43_4154;
 /// The schema this build writes; `PRAGMA user_version` holds a file's.
 pub(super) const SCHEMA_VERSION: i32 = 1;
 
-/// The first schema. Messages are split by how they are read: `messages`
-/// for listing (small rows, newest first by `seq`), `message_text` for
-/// free-text search scans, `message_raw` only when a message is opened.
+/// The first schema. A message is split by how it is read, so that each
+/// scan reads only what it tests: `messages` (narrow rows: listing order,
+/// read state, sizes, counts) for every listing and filter, `message_fields`
+/// (the address, subject and Message-ID text field filters match, already
+/// normalised) and `message_text` (the free-text search text) only for
+/// searches that need them, `message_summary` only for the rows of a page,
+/// and `message_raw` only when a message is opened.
 const SCHEMA_V1: &str = "
 CREATE TABLE messages (
     seq INTEGER PRIMARY KEY,
@@ -24,10 +28,21 @@ CREATE TABLE messages (
     kept INTEGER NOT NULL,
     read INTEGER NOT NULL DEFAULT 0,
     tags TEXT NOT NULL DEFAULT '[]',
-    summary TEXT NOT NULL,
-    meta TEXT NOT NULL
+    attachments INTEGER NOT NULL,
+    inline INTEGER NOT NULL
+);
+CREATE TABLE message_fields (
+    seq INTEGER PRIMARY KEY,
+    from_ TEXT NOT NULL,
+    to_ TEXT NOT NULL,
+    cc TEXT NOT NULL,
+    bcc TEXT NOT NULL,
+    reply_to TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message_id TEXT NOT NULL
 );
 CREATE TABLE message_text (seq INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE message_summary (seq INTEGER PRIMARY KEY, summary TEXT NOT NULL, meta TEXT NOT NULL);
 CREATE TABLE message_raw (seq INTEGER PRIMARY KEY, lz4 INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE message_tags (
     seq INTEGER NOT NULL,

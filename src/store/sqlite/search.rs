@@ -1,20 +1,23 @@
 //! Search on SQLite, with exactly the memory engine's results.
 //!
-//! The query is not translated to SQL. SQL only narrows: the free-text
-//! terms every match must contain are tested on the search text with
-//! `mc_contains` (a substring test with the same byte semantics as the
-//! memory engine's), scanning a table that holds nothing else. Each
-//! candidate left is then tested with the very [`Query::matches`] the
-//! memory engine uses. A term absent from every message costs one scan of
-//! the text table and no row decoding.
+//! Each term of a [`Query`] becomes one SQL condition with the same meaning
+//! as the memory engine's matcher: text filters test, with `mc_contains` (a
+//! byte substring test, like the memory engine's), columns that hold the
+//! same normalised text the memory engine normalises on the fly; the other
+//! filters compare numbers. One pass over the matching rows gives the
+//! counts, and only the rows of the page asked for are then decoded. The
+//! tables a query does not need are not read (a `subject:` search never
+//! touches the free text; a plain `is:unread` touches neither).
 
 use std::sync::Arc;
 
 use memchr::memmem;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, types::ValueRef};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, params_from_iter};
 
-use super::rows::{MESSAGE_COLUMNS, read_message};
+use super::rows::{MESSAGE_COLUMNS, MESSAGE_TABLES, read_message};
+use crate::store::search::{Filter, Term};
 use crate::store::{Page, Query, StoredMessage};
 
 /// Registers `mc_contains(haystack, needle)`: 1 when `needle` occurs in
@@ -34,44 +37,134 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Rows that may match, newest first: all of them when the query has no
-/// free-text term.
-fn candidates(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<i64>> {
-    let needles = query.required_texts();
-    if needles.is_empty() {
-        let mut all = conn.prepare_cached("SELECT seq FROM messages ORDER BY seq DESC")?;
-        return all.query_map([], |r| r.get(0))?.collect();
-    }
-    let filter = (1..=needles.len())
-        .map(|i| format!("mc_contains(text, ?{i})"))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let mut narrowed = conn.prepare_cached(&format!(
-        "SELECT seq FROM message_text WHERE {filter} ORDER BY seq DESC"
-    ))?;
-    let params: Vec<&dyn rusqlite::ToSql> =
-        needles.iter().map(|n| n as &dyn rusqlite::ToSql).collect();
-    narrowed.query_map(&params[..], |r| r.get(0))?.collect()
+/// A query as a `WHERE` clause over `messages m`, with the tables it needs.
+struct Condition {
+    sql: String,
+    values: Vec<Value>,
+    needs_fields: bool,
+    needs_text: bool,
 }
 
-/// Newest-first matches, visiting candidates until `wanted` says stop.
-fn for_each_match(
-    conn: &Connection,
-    query: &Query,
-    mut visit: impl FnMut(Arc<StoredMessage>) -> bool,
-) -> rusqlite::Result<()> {
-    let mut load = conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS}, text FROM messages JOIN message_text USING (seq) WHERE seq = ?1"
-    ))?;
-    for seq in candidates(conn, query)? {
-        let mut rows = load.query([seq])?;
-        let Some(row) = rows.next()? else { continue };
-        let message = read_message(row, true)?;
-        if query.matches(&message) && !visit(message) {
-            break;
+impl Condition {
+    fn of(query: &Query) -> Condition {
+        let mut condition = Condition {
+            sql: String::from("1"),
+            values: Vec::new(),
+            needs_fields: false,
+            needs_text: false,
+        };
+        for term in query.terms() {
+            let test = condition.term(term);
+            condition.sql.push_str(" AND ");
+            condition.sql.push_str(&test);
+        }
+        condition
+    }
+
+    fn bind(&mut self, value: Value) -> String {
+        self.values.push(value);
+        format!("?{}", self.values.len())
+    }
+
+    fn contains(&mut self, column: &str, needle: &str) -> String {
+        let needle = self.bind(Value::Text(needle.to_string()));
+        format!("mc_contains({column}, {needle})")
+    }
+
+    fn field(&mut self, column: &str, needle: &str) -> String {
+        self.needs_fields = true;
+        self.contains(&format!("f.{column}"), needle)
+    }
+
+    fn term(&mut self, term: &Term) -> String {
+        let test = self.filter(&term.filter);
+        if term.negated {
+            format!("NOT ({test})")
+        } else {
+            format!("({test})")
         }
     }
-    Ok(())
+
+    fn filter(&mut self, filter: &Filter) -> String {
+        let int = |n: i64| Value::Integer(n);
+        match filter {
+            Filter::Text(finder) => {
+                self.needs_text = true;
+                let needle = self.bind(Value::Blob(finder.needle().to_vec()));
+                format!("mc_contains(t.text, {needle})")
+            }
+            Filter::From(needle) => self.field("from_", needle),
+            Filter::To(needle) => self.field("to_", needle),
+            Filter::Cc(needle) => self.field("cc", needle),
+            Filter::Bcc(needle) => self.field("bcc", needle),
+            Filter::ReplyTo(needle) => self.field("reply_to", needle),
+            Filter::Addressed(needle) => ["from_", "to_", "cc", "bcc", "reply_to"]
+                .map(|column| self.field(column, needle))
+                .join(" OR "),
+            Filter::Subject(needle) => self.field("subject", needle),
+            Filter::MessageId(needle) => self.field("message_id", needle),
+            Filter::Tag(name) => {
+                let name = self.bind(Value::Text(name.clone()));
+                format!(
+                    "EXISTS (SELECT 1 FROM message_tags g WHERE g.seq = m.seq AND g.tag = {name} COLLATE NOCASE)"
+                )
+            }
+            Filter::Read => "m.read".into(),
+            Filter::Tagged => "m.tags != '[]'".into(),
+            Filter::HasAttachment => "m.attachments > 0".into(),
+            Filter::HasInline => "m.inline > 0".into(),
+            Filter::After(micros) => format!("m.created >= {}", self.bind(int(*micros))),
+            Filter::Before(micros) => format!("m.created <= {}", self.bind(int(*micros))),
+            Filter::Larger(size) => format!("m.size > {}", self.bind(int(clamp(*size)))),
+            Filter::Smaller(size) => format!("m.size < {}", self.bind(int(clamp(*size)))),
+            Filter::ArrivedAfter(seq) => format!("m.seq > {}", self.bind(int(clamp(*seq)))),
+        }
+    }
+
+    fn from(&self) -> String {
+        let mut tables = String::from("messages m");
+        if self.needs_fields {
+            tables.push_str(" JOIN message_fields f USING (seq)");
+        }
+        if self.needs_text {
+            tables.push_str(" JOIN message_text t USING (seq)");
+        }
+        tables
+    }
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Every match's sequence number and read flag, newest first.
+fn matches(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<(i64, bool)>> {
+    let condition = Condition::of(query);
+    let sql = format!(
+        "SELECT m.seq, m.read FROM {} WHERE {} ORDER BY m.seq DESC",
+        condition.from(),
+        condition.sql
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map(params_from_iter(condition.values.iter()), |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    rows.collect()
+}
+
+/// The messages with these sequence numbers, in the order given.
+fn load(conn: &Connection, seqs: &[i64]) -> rusqlite::Result<Vec<Arc<StoredMessage>>> {
+    let mut get = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_TABLES} WHERE m.seq = ?1"
+    ))?;
+    let mut messages = Vec::with_capacity(seqs.len());
+    for &seq in seqs {
+        let mut rows = get.query([seq])?;
+        if let Some(row) = rows.next()? {
+            messages.push(read_message(row)?);
+        }
+    }
+    Ok(messages)
 }
 
 pub(super) fn search(
@@ -80,36 +173,31 @@ pub(super) fn search(
     start: usize,
     limit: usize,
 ) -> rusqlite::Result<Page> {
-    let mut page = Page::default();
-    for_each_match(conn, query, |message| {
-        if page.matched >= start && page.messages.len() < limit {
-            page.messages.push(message.clone());
-        }
-        page.matched += 1;
-        page.matched_unread += usize::from(!message.is_read());
-        true
-    })?;
-    Ok(page)
+    let found = matches(conn, query)?;
+    let page: Vec<i64> = found
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|&(seq, _)| seq)
+        .collect();
+    Ok(Page {
+        messages: load(conn, &page)?,
+        matched: found.len(),
+        matched_unread: found.iter().filter(|&&(_, read)| !read).count(),
+    })
 }
 
 pub(super) fn latest(
     conn: &Connection,
     query: &Query,
 ) -> rusqlite::Result<Option<Arc<StoredMessage>>> {
-    let mut found = None;
-    for_each_match(conn, query, |message| {
-        found = Some(message);
-        false
-    })?;
-    Ok(found)
+    Ok(search(conn, query, 0, 1)?.messages.pop())
 }
 
-/// The IDs of every match.
+/// The sequence number of every match.
 pub(super) fn matching_seqs(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<i64>> {
-    let mut seqs = Vec::new();
-    for_each_match(conn, query, |message| {
-        seqs.push(message.id.seq as i64);
-        true
-    })?;
-    Ok(seqs)
+    Ok(matches(conn, query)?
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .collect())
 }
