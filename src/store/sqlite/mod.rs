@@ -225,7 +225,7 @@ impl SqliteStore {
                 let limit = if limit == 0 { -1 } else { limit as i64 };
                 list.query_map(
                     params![before.unwrap_or(i64::MAX), limit, start as i64],
-                    |row| rows::read_message(row),
+                    rows::read_message,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
