@@ -18,8 +18,9 @@
 #   4. memory: mailcatch's VmHWM and VmRSS after 20,000 x 2 KB and after
 #      1,000 x 200 KB, against the raw bytes stored;
 #   5. API: list newest 50, a free-text and a subject: search (medians of
-#      20) with 20,000 and 100,000 stored, and the delay from the 250 reply
-#      to the WebSocket `new` frame (median over 200 messages).
+#      20) with 20,000 and 100,000 stored, the delay from the 250 reply
+#      to the WebSocket `new` frame (median over 200 messages), and to the
+#      answer of an open wait, plus CPU with 1,000 idle waiters.
 #   6. the SQLite engine (--database, a fresh file in $WORK for every
 #      server), in a second table beside memory and the sink: the 2 KB and
 #      200 KB loads over 10 connections run against it too, in the same
@@ -83,7 +84,7 @@ ensure_postfix_tools() {
 
 build() {
     log "building mailcatch and the benchmark examples (release)"
-    cargo build --release --quiet --bin mailcatch --example smtp-load --example api-bench
+    cargo build --release --quiet --bin mailcatch --example smtp-load --example api-bench --example wait-bench
 }
 
 # A free TCP port on loopback (bounded number of tries).
@@ -366,9 +367,13 @@ api_run() {
         --expect-total "$API_LARGE" --runs 20 --ws-messages 0 >"$WORK/api-$engine-large.out"
 }
 
-# API timings at two store sizes and the WebSocket delay, on one mailcatch.
+# API timings at two store sizes, the WebSocket delay and the wait
+# endpoint (delay and idle waiters' CPU, with API_LARGE stored), on one
+# mailcatch.
 api() {
     api_run memory
+    timeout "$CLIENT_TIMEOUT" "$TARGET/examples/wait-bench" --http "$HOST:$HTTP_PORT" --smtp "$HOST:$SMTP_PORT" \
+        --pid "$SERVER_PID" --messages "$WS_MESSAGES" --idle-waiters 1000 >"$WORK/wait-memory.out"
     stop_server
     local small large
     small=$(grep '^RESULT' "$WORK/api-memory-small.out")
@@ -381,6 +386,12 @@ api() {
     done
     row "250 reply -> WebSocket new frame (median ms; p99 $(field ws_new_p99_ms "$small"))" "-" \
         "$(field ws_new_ms "$small")" "-" "-"
+    local waited
+    waited=$(grep '^RESULT' "$WORK/wait-memory.out")
+    row "250 reply -> wait answered, $API_LARGE stored (median ms; p99 $(field wait_p99_ms "$waited"))" "-" \
+        "$(field wait_median_ms "$waited")" "-" "-"
+    row "CPU of mailcatch with 1000 idle waiters (% of one core)" "-" \
+        "$(field idle_cpu_percent "$waited")" "-" "-"
 }
 
 # "RSS (peak)" in MB for ENGINE at SIZE (small or large).
