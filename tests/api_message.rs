@@ -58,8 +58,9 @@ async fn full_message_shape_and_mark_read() {
         json!([{"Name": "", "Address": "secret@example.com"}])
     );
     assert_eq!(message["ReplyTo"][0]["Address"], "replies@example.com");
-    // No Return-Path header: the From address, as the contract says.
-    assert_eq!(message["ReturnPath"], "alice@example.com");
+    // No Return-Path header: the envelope sender (Mailpit writes MAIL FROM
+    // into Return-Path at ingest), never the header From.
+    assert_eq!(message["ReturnPath"], "sender@example.com");
     assert_eq!(message["Subject"], "Rich message");
     assert_eq!(message["Date"], "2025-07-01T10:00:00+02:00");
     assert_eq!(
@@ -400,4 +401,27 @@ async fn html_and_text_views() {
     assert_eq!(redirect.status(), 302);
     assert_eq!(redirect.headers()["location"], "/");
     empty.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_message_without_message_id_gets_one_clients_can_find_it_by() {
+    let api = start().await;
+    let m = api
+        .insert("From: a@example.com\r\nTo: b@example.com\r\nSubject: no id\r\n\r\nx\r\n")
+        .await;
+    let message = api
+        .get_json(&format!("/api/v1/message/{}?peek=1", m.id()))
+        .await;
+    let generated = message["MessageID"].as_str().unwrap().to_string();
+    assert_eq!(generated, format!("{}@mailcatch", m.id()));
+    let found = api
+        .get_json(&format!("/api/v1/search?query=message-id:{generated}"))
+        .await;
+    assert_eq!(found["messages_count"], 1);
+    let raw = api.get(&format!("/api/v1/message/{}/raw", m.id())).await;
+    assert!(
+        !raw.text().await.unwrap().contains("Message-ID"),
+        "the raw bytes are untouched"
+    );
+    api.shutdown().await;
 }

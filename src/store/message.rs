@@ -149,8 +149,13 @@ pub struct StoredMessage {
 }
 
 impl StoredMessage {
-    /// A new message, its raw bytes kept in memory.
-    pub fn new(id: MessageId, incoming: Incoming, summary: Summary, tags: Vec<String>) -> Self {
+    /// A new message, its raw bytes kept in memory. A message without a
+    /// Message-ID gets one made from its ID, as Mailpit makes one, since
+    /// clients find messages by it (the raw bytes are not changed).
+    pub fn new(id: MessageId, incoming: Incoming, mut summary: Summary, tags: Vec<String>) -> Self {
+        if summary.message_id.is_empty() {
+            summary.message_id = format!("{}@mailcatch", id.text);
+        }
         Self {
             id,
             created: jiff::Timestamp::now(),

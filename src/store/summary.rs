@@ -48,9 +48,7 @@ fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
         date: message.date().map(|d| d.to_rfc3339()),
         ..Summary::default()
     };
-    summary.return_path = message
-        .return_address()
-        .map(str::to_string)
+    summary.return_path = return_path_header(message)
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| envelope.mail_from.clone());
     add_envelope_only_recipients(&mut summary, envelope);
@@ -66,6 +64,20 @@ fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
     summary.content_warnings = content_warnings(message);
     summary.shrink_to_fit();
     summary
+}
+
+/// The Return-Path header alone (mail-parser's `return_address` falls back
+/// to From, but without the header the envelope sender is the return path).
+fn return_path_header(message: &Message<'_>) -> Option<String> {
+    match message.header(mail_parser::HeaderName::ReturnPath)? {
+        HeaderValue::Text(text) => Some(text.to_string()),
+        HeaderValue::TextList(list) => list.last().map(|t| t.to_string()),
+        HeaderValue::Address(address) => address
+            .first()
+            .and_then(|a| a.address.as_deref())
+            .map(str::to_string),
+        _ => None,
+    }
 }
 
 /// The body as plain text: the HTML part converted if there is one (as
@@ -352,6 +364,23 @@ fn content_warnings(message: &Message<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_path_is_the_header_else_the_envelope_sender_never_from() {
+        let with_header = b"Return-Path: <bounce@example.com>\r\nFrom: a@example.com\r\n\r\nx\r\n";
+        let without = b"From: a@example.com\r\nSubject: x\r\n\r\nx\r\n";
+        let envelope = envelope(&["b@example.com"]);
+        assert_eq!(
+            summarize(with_header, &envelope).return_path,
+            "bounce@example.com"
+        );
+        assert_eq!(
+            summarize(without, &envelope).return_path,
+            "sender@example.com"
+        );
+        let null_sender = Envelope::default();
+        assert_eq!(summarize(without, &null_sender).return_path, "");
+    }
 
     fn envelope(rcpts: &[&str]) -> Envelope {
         Envelope {
