@@ -16,6 +16,7 @@ mod app;
 pub mod chaos;
 pub mod config;
 pub mod credentials;
+mod extract;
 mod http;
 mod running;
 mod sendmail;

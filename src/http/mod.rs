@@ -13,6 +13,7 @@ pub mod body;
 pub mod cors;
 pub mod envelope;
 pub mod error;
+pub mod extract;
 pub mod json;
 pub mod openapi;
 pub mod params;
@@ -181,6 +182,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
     let ui = Router::new()
         .merge(ui::router())
         .merge(envelope::router())
+        .merge(extract::router())
         .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
 
