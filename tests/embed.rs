@@ -74,6 +74,9 @@ async fn async_server_waits_reads_and_clears() {
         !mail.is_read(),
         "reading through the Rust API marks nothing read"
     );
+    let links = mail.links();
+    assert_eq!(links[0].url, "https://app.example/confirm/42");
+    assert_eq!(links[0].text, "Confirm");
 
     mailer
         .send(welcome("carol@example.com", "Second"))
@@ -136,11 +139,28 @@ fn blocking_server_for_synchronous_tests() {
     mailer
         .send(&welcome("dave@example.com", "Blocking"))
         .unwrap();
+    let mut code = welcome("dave@example.com", "Your code");
+    code = Message::builder()
+        .from("App <noreply@app.example>".parse().unwrap())
+        .to("dave@example.com".parse().unwrap())
+        .subject("Your code")
+        .body(String::from(
+            "Your verification code is 493021.\nIt expires in 10 minutes.\n",
+        ))
+        .unwrap_or(code);
+    mailer.send(&code).unwrap();
     let mail = server
-        .wait_for("to:dave@example.com", Duration::from_secs(5))
+        .wait_for(
+            "to:dave@example.com subject:blocking",
+            Duration::from_secs(5),
+        )
         .unwrap();
     assert_eq!(mail.subject(), "Blocking");
-    assert_eq!(server.messages().unwrap().len(), 1);
+    let coded = server
+        .wait_for("subject:\"your code\"", Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(coded.codes()[0].code, "493021");
+    assert_eq!(server.messages().unwrap().len(), 2);
     server.clear().unwrap();
     assert!(server.messages().unwrap().is_empty());
 }

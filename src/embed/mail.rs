@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
+use crate::extract::{Code, Link};
 use crate::store::detail::{Detail, part_content};
 use crate::store::{Address, Envelope, StoredMessage};
 
@@ -132,6 +133,20 @@ impl Mail {
                 })
             })
             .collect()
+    }
+
+    /// Every link in the HTML and text bodies, in document order, each URL
+    /// once (the rules of `GET /api/mailcatch/v1/message/{ID}/links`).
+    pub fn links(&self) -> Vec<Link> {
+        let detail = self.detail();
+        crate::extract::message_links(&detail.html, detail.text_part())
+    }
+
+    /// Likely one-time codes, best first (the rules of
+    /// `GET /api/mailcatch/v1/message/{ID}/codes`).
+    pub fn codes(&self) -> Vec<Code> {
+        let detail = self.detail();
+        crate::extract::message_codes(&detail.html, detail.text_part())
     }
 
     /// The message exactly as received.

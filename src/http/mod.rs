@@ -13,6 +13,7 @@ pub mod body;
 pub mod cors;
 pub mod envelope;
 pub mod error;
+pub mod extract;
 pub mod json;
 pub mod openapi;
 pub mod params;
@@ -183,6 +184,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(ui::router())
         .merge(envelope::router())
         .merge(wait::router())
+        .merge(extract::router())
         .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
 

@@ -20,6 +20,9 @@ use super::parts::{PartInfo, PartRole, non_body_parts};
 pub struct Detail {
     /// The text body; generated from the HTML part when there is no text part.
     pub text: String,
+    /// True when the message has no text part, so `text` was generated from
+    /// the HTML.
+    pub text_from_html: bool,
     /// The HTML body, empty when the message has no HTML part.
     pub html: String,
     /// The top-level header fields in message order: name as written, value
@@ -66,6 +69,10 @@ impl Detail {
                 .body_text(0)
                 .map(|t| t.into_owned())
                 .unwrap_or_default(),
+            text_from_html: matches!(
+                parsed.text_part(0).map(|part| &part.body),
+                Some(PartType::Html(_))
+            ),
             html: html_body(&parsed),
             headers: headers_in_order(&parsed),
             parts: non_body_parts(&parsed)
@@ -73,6 +80,12 @@ impl Detail {
                 .map(|info| with_checksums(&parsed, info))
                 .collect(),
         }
+    }
+
+    /// The message's own text part, if it has one (not text made from its
+    /// HTML).
+    pub fn text_part(&self) -> Option<&str> {
+        (!self.text_from_html).then_some(self.text.as_str())
     }
 
     /// The first value of a header, matched case-insensitively.
@@ -279,6 +292,7 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
         let detail = Detail::parse(message);
         assert_eq!(detail.html, "<p>Hello <b>there</b></p>");
         assert!(detail.text.contains("Hello"), "{}", detail.text);
+        assert!(detail.text_from_html);
         assert_eq!(detail.header("x-long"), Some("one two"));
         assert_eq!(detail.headers[0], ("From".into(), "a@example.com".into()));
         assert_eq!(detail.parts.len(), 1);
@@ -299,6 +313,7 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
         let detail = Detail::parse(stored("Subject: x\r\n\r\nplain body\r\n"));
         assert_eq!(detail.html, "");
         assert_eq!(detail.text.trim(), "plain body");
+        assert!(!detail.text_from_html);
     }
 
     #[test]
