@@ -110,7 +110,10 @@ impl MemoryStore {
     pub fn latest(&self, query: Option<&Query>) -> Option<Arc<StoredMessage>> {
         match query {
             None => self.inner.read().messages.values().next_back().cloned(),
-            Some(query) => self.snapshot().into_iter().find(|m| query.matches(m)),
+            Some(query) => self
+                .candidates(query)
+                .into_iter()
+                .find(|m| query.matches(m)),
         }
     }
 
@@ -118,6 +121,19 @@ impl MemoryStore {
     /// scan without holding the lock.
     fn snapshot(&self) -> Vec<Arc<StoredMessage>> {
         self.inner.read().messages.values().rev().cloned().collect()
+    }
+
+    /// The messages a query can match, newest first: only those after its
+    /// cursor when it has one (a wait's), else all.
+    fn candidates(&self, query: &Query) -> Vec<Arc<StoredMessage>> {
+        match query.arrived_after_seq() {
+            Some(seq) => {
+                let inner = self.inner.read();
+                let newer = inner.messages.range(seq.saturating_add(1)..);
+                newer.rev().map(|(_, m)| m.clone()).collect()
+            }
+            None => self.snapshot(),
+        }
     }
 
     pub fn counts(&self) -> Counts {
@@ -153,7 +169,7 @@ impl MemoryStore {
     /// Newest-first matches of `query`, sliced by `start` and `limit`.
     pub fn search(&self, query: &Query, start: usize, limit: usize) -> Page {
         let mut page = Page::default();
-        for message in self.snapshot() {
+        for message in self.candidates(query) {
             if !query.matches(&message) {
                 continue;
             }
@@ -167,7 +183,7 @@ impl MemoryStore {
     }
 
     fn matching(&self, query: &Query) -> Vec<Arc<StoredMessage>> {
-        self.snapshot()
+        self.candidates(query)
             .into_iter()
             .filter(|m| query.matches(m))
             .collect()

@@ -86,6 +86,18 @@ impl Query {
         self
     }
 
+    /// The newest arrival a match must follow, if the query says (so an
+    /// engine can skip everything older without testing it).
+    pub(super) fn arrived_after_seq(&self) -> Option<u64> {
+        self.terms
+            .iter()
+            .filter_map(|term| match term.filter {
+                Filter::ArrivedAfter(seq) if !term.negated => Some(seq),
+                _ => None,
+            })
+            .max()
+    }
+
     /// The terms, all of which a match satisfies (a database engine turns
     /// them into its own conditions).
     pub(super) fn terms(&self) -> &[Term] {

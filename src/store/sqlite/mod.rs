@@ -6,6 +6,7 @@
 //! small pool (WAL mode lets them read while the writer writes). The process
 //! keeps only the totals in memory; messages are read back on demand.
 
+mod bloom;
 mod rows;
 mod schema;
 mod search;

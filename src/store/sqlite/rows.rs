@@ -49,6 +49,7 @@ pub(super) struct NewRows {
     summary_json: String,
     meta_json: String,
     fields: [String; 7],
+    text_bloom: Vec<u8>,
 }
 
 impl NewRows {
@@ -77,6 +78,7 @@ impl NewRows {
         ];
         let tags = message.tags();
         Ok(NewRows {
+            text_bloom: super::bloom::build(s.search_text.as_bytes()),
             tags_json: serde_json::to_string(&tags)?,
             summary_json: serde_json::to_string(&message.summary)?,
             meta_json: serde_json::to_string(&meta)?,
@@ -111,11 +113,20 @@ impl NewRows {
         ])?;
         let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
         conn.prepare_cached(
-            "INSERT INTO message_fields (seq, from_, to_, cc, bcc, reply_to, subject, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO message_fields
+                (seq, from_, to_, cc, bcc, reply_to, subject, message_id, text_bloom)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
-            seq, from, to, cc, bcc, reply_to, subject, message_id
+            seq,
+            from,
+            to,
+            cc,
+            bcc,
+            reply_to,
+            subject,
+            message_id,
+            self.text_bloom
         ])?;
         conn.prepare_cached("INSERT INTO message_text (seq, text) VALUES (?1, ?2)")?
             .execute(params![seq, message.summary.search_text])?;

@@ -16,7 +16,7 @@ pub(super) const SCHEMA_VERSION: i32 = 1;
 /// scan reads only what it tests: `messages` (narrow rows: listing order,
 /// read state, sizes, counts) for every listing and filter, `message_fields`
 /// (the address, subject and Message-ID text field filters match, already
-/// normalised) and `message_text` (the free-text search text) only for
+/// normalised, and a Bloom filter of the free text) and `message_text` (the free-text search text) only for
 /// searches that need them, `message_summary` only for the rows of a page,
 /// and `message_raw` only when a message is opened.
 const SCHEMA_V1: &str = "
@@ -39,7 +39,8 @@ CREATE TABLE message_fields (
     bcc TEXT NOT NULL,
     reply_to TEXT NOT NULL,
     subject TEXT NOT NULL,
-    message_id TEXT NOT NULL
+    message_id TEXT NOT NULL,
+    text_bloom BLOB NOT NULL
 );
 CREATE TABLE message_text (seq INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE message_summary (seq INTEGER PRIMARY KEY, summary TEXT NOT NULL, meta TEXT NOT NULL);

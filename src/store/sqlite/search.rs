@@ -21,20 +21,39 @@ use crate::store::search::{Filter, Term};
 use crate::store::{Page, Query, StoredMessage};
 
 /// Registers `mc_contains(haystack, needle)`: 1 when `needle` occurs in
-/// `haystack`, both compared as bytes.
+/// `haystack`, both compared as bytes; and `mc_bloom(filter, probes)`: 0
+/// only when the Bloom filter proves the text lacks the needle.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function("mc_bloom", 2, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        let bytes = |index| match ctx.get_raw(index) {
+            ValueRef::Text(b) | ValueRef::Blob(b) => b,
+            _ => &[],
+        };
+        Ok(super::bloom::might_contain(bytes(0), bytes(1)))
+    })?;
     conn.create_scalar_function(
         "mc_contains",
         2,
         FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_UTF8,
         |ctx| {
-            let bytes = |index| match ctx.get_raw(index) {
-                ValueRef::Text(b) | ValueRef::Blob(b) => b,
-                _ => &[],
-            };
-            Ok(memmem::find(bytes(0), bytes(1)).is_some())
+            // The needle's searcher is built once per statement, not per row.
+            let finder =
+                ctx.get_or_create_aux(1, |needle| -> Result<_, std::convert::Infallible> {
+                    Ok(memmem::Finder::new(bytes_of(needle)).into_owned())
+                })?;
+            Ok(finder.find(bytes_of(ctx.get_raw(0))).is_some())
         },
     )
+}
+
+/// Stands for the alias of the driving table until it is known.
+const DRIVER: &str = "{driver}";
+
+fn bytes_of(value: ValueRef<'_>) -> &[u8] {
+    match value {
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => bytes,
+        _ => &[],
+    }
 }
 
 /// A query as a `WHERE` clause over `messages m`, with the tables it needs.
@@ -89,9 +108,18 @@ impl Condition {
         let int = |n: i64| Value::Integer(n);
         match filter {
             Filter::Text(finder) => {
+                // The filter first: SQLite tests it as soon as the fields
+                // row is read, and fetches the text only if it passes.
+                let probes = super::bloom::probes(finder.needle());
                 self.needs_text = true;
                 let needle = self.bind(Value::Blob(finder.needle().to_vec()));
-                format!("mc_contains(t.text, {needle})")
+                let contains = format!("mc_contains(t.text, {needle})");
+                if probes.is_empty() {
+                    return contains;
+                }
+                self.needs_fields = true;
+                let probes = self.bind(Value::Blob(probes));
+                format!("mc_bloom(f.text_bloom, {probes}) AND {contains}")
             }
             Filter::From(needle) => self.field("from_", needle),
             Filter::To(needle) => self.field("to_", needle),
@@ -117,19 +145,41 @@ impl Condition {
             Filter::Before(micros) => format!("m.created <= {}", self.bind(int(*micros))),
             Filter::Larger(size) => format!("m.size > {}", self.bind(int(clamp(*size)))),
             Filter::Smaller(size) => format!("m.size < {}", self.bind(int(clamp(*size)))),
-            Filter::ArrivedAfter(seq) => format!("m.seq > {}", self.bind(int(clamp(*seq)))),
+            // On the table that drives the scan, so it becomes a range.
+            Filter::ArrivedAfter(seq) => format!("{DRIVER}.seq > {}", self.bind(int(clamp(*seq)))),
         }
     }
 
+    /// The tables, the one to scan first (the fields when text filters are
+    /// tested, as they hold the Bloom filter; else the text; else the
+    /// messages). `CROSS JOIN` keeps that order: SQLite then tests each
+    /// condition as soon as its table's row is read, so the other tables
+    /// are only looked up for rows that passed.
     fn from(&self) -> String {
-        let mut tables = String::from("messages m");
+        let mut tables = Vec::new();
         if self.needs_fields {
-            tables.push_str(" JOIN message_fields f USING (seq)");
+            tables.push("message_fields f");
         }
         if self.needs_text {
-            tables.push_str(" JOIN message_text t USING (seq)");
+            tables.push("message_text t");
         }
-        tables
+        tables.push("messages m");
+        let on = match (self.needs_fields, self.needs_text) {
+            (true, true) => " ON t.seq = f.seq AND m.seq = f.seq",
+            (true, false) => " ON m.seq = f.seq",
+            (false, true) => " ON m.seq = t.seq",
+            (false, false) => "",
+        };
+        tables.join(" CROSS JOIN ") + on
+    }
+
+    /// The alias of the table scanned first.
+    fn driver(&self) -> &'static str {
+        match (self.needs_fields, self.needs_text) {
+            (true, _) => "f",
+            (false, true) => "t",
+            (false, false) => "m",
+        }
     }
 }
 
@@ -141,9 +191,10 @@ fn clamp(n: u64) -> i64 {
 fn matches(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<(i64, bool)>> {
     let condition = Condition::of(query);
     let sql = format!(
-        "SELECT m.seq, m.read FROM {} WHERE {} ORDER BY m.seq DESC",
+        "SELECT m.seq, m.read FROM {} WHERE {} ORDER BY {}.seq DESC",
         condition.from(),
-        condition.sql
+        condition.sql.replace(DRIVER, condition.driver()),
+        condition.driver()
     );
     let mut statement = conn.prepare(&sql)?;
     let rows = statement.query_map(params_from_iter(condition.values.iter()), |r| {
