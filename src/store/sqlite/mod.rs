@@ -7,6 +7,7 @@
 //! keeps only the totals in memory; messages are read back on demand.
 
 mod bloom;
+mod checkpoint;
 mod rows;
 mod schema;
 mod search;
@@ -36,6 +37,7 @@ pub(crate) struct SqliteStore {
     path: PathBuf,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
     totals: Arc<Mutex<Counts>>,
@@ -69,6 +71,10 @@ impl SqliteStore {
                 },
             )
             .map_err(fail)?;
+        // The writer leaves checkpoints to their own thread.
+        conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
+            .map_err(fail)?;
+        let checkpointer = checkpoint::Checkpointer::start(path).map_err(fail)?;
         let shared = Arc::new(Mutex::new(totals));
         let (sender, receiver) = mpsc::channel(writer::QUEUE);
         let writer_totals = shared.clone();
@@ -80,6 +86,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             readers: Mutex::new(Vec::new()),
             reader_slots: Semaphore::new(READERS),
             totals: shared,
@@ -434,9 +441,16 @@ impl SqliteStore {
         self.jobs.lock().take();
         self.reader_slots.close();
         let writer = self.writer.lock().take();
-        if let Some(writer) = writer {
-            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
-        }
+        let checkpointer = self.checkpointer.lock().take();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(checkpointer) = checkpointer {
+                checkpointer.stop();
+            }
+            if let Some(writer) = writer {
+                let _ = writer.join();
+            }
+        })
+        .await;
     }
 }
 
