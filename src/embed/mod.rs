@@ -24,13 +24,14 @@
 //! allocator and needs no files; dropping the server stops it.
 
 pub mod blocking;
+mod builder;
 mod mail;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use builder::ServerBuilder;
 pub use mail::{Attachment, Mail};
 
 use crate::app::{Cursor, Outcome, WaitError, WaitRequest};
@@ -62,86 +63,20 @@ pub enum Error {
     ShuttingDown,
 }
 
-/// Sets up a [`Server`]: every option of the command line is here, with
-/// the command line's defaults, except that both listeners bind to
-/// `127.0.0.1` on ports the system picks.
-pub struct ServerBuilder {
-    config: Config,
-}
-
-impl ServerBuilder {
-    /// SMTP listen address (default `127.0.0.1:0`, a free port).
-    pub fn smtp_addr(mut self, addr: SocketAddr) -> Self {
-        self.config.smtp.bind = addr;
-        self
-    }
-
-    /// HTTP listen address for the API and UI (default `127.0.0.1:0`).
-    pub fn http_addr(mut self, addr: SocketAddr) -> Self {
-        self.config.http.bind = addr;
-        self
-    }
-
-    /// Most messages kept, oldest evicted first; 0 for no cap.
-    pub fn max_messages(mut self, count: usize) -> Self {
-        self.config.store.max_messages = count;
-        self
-    }
-
-    /// Most megabytes of messages kept; 0 for no cap.
-    pub fn max_store_size_mb(mut self, megabytes: usize) -> Self {
-        self.config.store.max_store_mb = megabytes;
-        self
-    }
-
-    /// Largest message accepted, in megabytes.
-    pub fn max_message_size_mb(mut self, megabytes: usize) -> Self {
-        self.config.smtp.max_message_size = megabytes;
-        self
-    }
-
-    /// Keep messages in this SQLite file instead of memory.
-    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
-        self.config.store.database = Some(path.into().display().to_string());
-        self
-    }
-
-    /// Advertise AUTH and accept any credentials.
-    pub fn smtp_auth_accept_any(mut self) -> Self {
-        self.config.smtp.smtp_auth_accept_any = true;
-        self
-    }
-
-    /// Offer STARTTLS with a self-signed certificate made at start.
-    pub fn smtp_tls_self_signed(mut self) -> Self {
-        self.config.smtp.smtp_tls_self_signed = true;
-        self
-    }
-
-    /// Any other option, on the same [`Config`] the command line fills.
-    pub fn configure(mut self, adjust: impl FnOnce(&mut Config)) -> Self {
-        adjust(&mut self.config);
-        self
-    }
-
-    /// Starts the server; it is listening when this returns.
-    pub async fn start(self) -> Result<Server, Error> {
-        let running = crate::start(self.config).await?;
-        Ok(Server {
-            running: Some(running),
-        })
-    }
-}
-
 /// A running mailcatch for tests. Dropping it stops it.
 pub struct Server {
     running: Option<Running>,
 }
 
 impl Server {
+    /// The command line's defaults, on free loopback ports.
     pub fn builder() -> ServerBuilder {
-        ServerBuilder {
-            config: Config::ephemeral(),
+        ServerBuilder::new(Config::ephemeral())
+    }
+
+    fn from_running(running: Running) -> Server {
+        Server {
+            running: Some(running),
         }
     }
 
