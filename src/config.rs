@@ -7,9 +7,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+#[cfg(feature = "cli")]
 use clap::builder::BoolishValueParser;
+#[cfg(feature = "cli")]
 use clap::{Args, Parser, Subcommand};
 
+#[cfg(feature = "cli")]
 #[derive(Debug, Parser)]
 #[command(
     name = "mailcatch",
@@ -23,6 +26,7 @@ pub struct Cli {
     pub config: Config,
 }
 
+#[cfg(feature = "cli")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// A sendmail stand-in: reads a message on stdin and submits it over SMTP
@@ -48,207 +52,275 @@ pub enum Command {
     },
 }
 
-#[derive(Clone, Debug, Args)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
 pub struct Config {
-    #[command(flatten)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub smtp: SmtpConfig,
-    #[command(flatten)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub http: HttpConfig,
-    #[command(flatten)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub store: StoreConfig,
-    #[command(flatten)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub log: LogConfig,
 }
 
-#[derive(Clone, Debug, Args)]
-#[command(next_help_heading = "SMTP")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "SMTP"))]
 pub struct SmtpConfig {
     /// SMTP listen address.
-    #[arg(
-        id = "smtp_bind",
-        value_name = "ADDR",
-        short = 's',
-        long = "smtp",
-        env = "MP_SMTP_BIND_ADDR",
-        default_value = "127.0.0.1:1025"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            id = "smtp_bind",
+            value_name = "ADDR",
+            short = 's',
+            long = "smtp",
+            env = "MP_SMTP_BIND_ADDR",
+            default_value = "127.0.0.1:1025"
+        )
     )]
     pub bind: SocketAddr,
 
     /// Also listen for implicit-TLS SMTP (SMTPS) on this address; needs a certificate.
-    #[arg(long = "smtps", value_name = "ADDR", env = "MAILCATCH_SMTPS_BIND_ADDR")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "smtps", value_name = "ADDR", env = "MAILCATCH_SMTPS_BIND_ADDR")
+    )]
     pub smtps_bind: Option<SocketAddr>,
 
     /// Host name in the greeting and EHLO reply.
-    #[arg(long, env = "MAILCATCH_HOSTNAME", default_value = "mailcatch")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_HOSTNAME", default_value = "mailcatch")
+    )]
     pub hostname: String,
 
     /// A label shown in the SMTP greeting and the UI.
-    #[arg(long, env = "MP_LABEL", default_value = "")]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_LABEL", default_value = ""))]
     pub label: String,
 
     /// PEM certificate for STARTTLS, or `sans:host1,host2` for a self-signed one made at start.
-    #[arg(long, env = "MP_SMTP_TLS_CERT", alias = "smtp-ssl-cert")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_SMTP_TLS_CERT", alias = "smtp-ssl-cert")
+    )]
     pub smtp_tls_cert: Option<String>,
 
     /// PEM private key for the certificate.
-    #[arg(long, env = "MP_SMTP_TLS_KEY", alias = "smtp-ssl-key")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_SMTP_TLS_KEY", alias = "smtp-ssl-key")
+    )]
     pub smtp_tls_key: Option<PathBuf>,
 
     /// Offer STARTTLS with a self-signed certificate generated at start (same as `--smtp-tls-cert sans:localhost`).
-    #[arg(long, env = "MAILCATCH_SMTP_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MAILCATCH_SMTP_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub smtp_tls_self_signed: bool,
 
     /// Refuse MAIL, RCPT, DATA and AUTH until the client has issued STARTTLS.
-    #[arg(long, env = "MP_SMTP_REQUIRE_STARTTLS", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_REQUIRE_STARTTLS", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub smtp_require_starttls: bool,
 
     /// Make the main SMTP listener implicit-TLS only (SMTPS).
-    #[arg(long, env = "MP_SMTP_REQUIRE_TLS", alias = "smtp-tls-required", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_REQUIRE_TLS", alias = "smtp-tls-required", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub smtp_require_tls: bool,
 
     /// Accept any AUTH username and password; AUTH is advertised but not required.
-    #[arg(long, env = "MP_SMTP_AUTH_ACCEPT_ANY", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_AUTH_ACCEPT_ANY", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub smtp_auth_accept_any: bool,
 
     /// File of `user:password` lines; AUTH becomes required.
-    #[arg(long, env = "MP_SMTP_AUTH_FILE")]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_AUTH_FILE"))]
     pub smtp_auth_file: Option<PathBuf>,
 
     /// Space-separated `user:password` pairs; AUTH becomes required.
-    #[arg(long, env = "MP_SMTP_AUTH", hide_env_values = true)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_SMTP_AUTH", hide_env_values = true)
+    )]
     pub smtp_auth: Option<String>,
 
     /// Allow AUTH with a credentials list over plaintext (accept-any always works over plaintext).
-    #[arg(long, env = "MP_SMTP_AUTH_ALLOW_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_AUTH_ALLOW_INSECURE", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub smtp_auth_allow_insecure: bool,
 
     /// Largest message accepted, in MB (advertised in SIZE); 0 means the store's byte cap.
-    #[arg(long, env = "MP_MAX_MESSAGE_SIZE", default_value_t = 50)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_MAX_MESSAGE_SIZE", default_value_t = 50)
+    )]
     pub max_message_size: usize,
 
     /// Most recipients per message; more get 452.
-    #[arg(long, env = "MP_SMTP_MAX_RECIPIENTS", default_value_t = 100)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_SMTP_MAX_RECIPIENTS", default_value_t = 100)
+    )]
     pub smtp_max_recipients: usize,
 
     /// Longest SMTP command line in bytes; longer ones get 500.
-    #[arg(long, env = "MAILCATCH_SMTP_MAX_LINE", default_value_t = 4096)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SMTP_MAX_LINE", default_value_t = 4096)
+    )]
     pub smtp_max_line: usize,
 
     /// Most concurrent SMTP connections; more get 421 and are closed.
-    #[arg(long, env = "MAILCATCH_SMTP_MAX_CONNECTIONS", default_value_t = 1024)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SMTP_MAX_CONNECTIONS", default_value_t = 1024)
+    )]
     pub smtp_max_connections: usize,
 
     /// Seconds a client gets to complete each command (or message transfer) before 421 and close.
-    #[arg(long, env = "MAILCATCH_SMTP_IDLE_TIMEOUT", default_value_t = 300)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SMTP_IDLE_TIMEOUT", default_value_t = 300)
+    )]
     pub smtp_idle_timeout: u64,
 
     /// Bad commands tolerated per connection before 421 and close.
-    #[arg(long, env = "MAILCATCH_SMTP_MAX_ERRORS", default_value_t = 20)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SMTP_MAX_ERRORS", default_value_t = 20)
+    )]
     pub smtp_max_errors: usize,
 
     /// Seconds in-flight transactions get to finish on shutdown.
-    #[arg(long, env = "MAILCATCH_SHUTDOWN_GRACE", default_value_t = 10)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SHUTDOWN_GRACE", default_value_t = 10)
+    )]
     pub shutdown_grace: u64,
 
     /// Accepted for Mailpit compatibility; mailcatch never does reverse DNS.
-    #[arg(long, env = "MP_SMTP_DISABLE_RDNS", value_parser = BoolishValueParser::new(), default_value_t = false, hide = true)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_SMTP_DISABLE_RDNS", value_parser = BoolishValueParser::new(), default_value_t = false, hide = true))]
     pub smtp_disable_rdns: bool,
 
     /// Enable chaos (injected SMTP failures, set through the API).
-    #[arg(long, env = "MP_ENABLE_CHAOS", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_ENABLE_CHAOS", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub enable_chaos: bool,
 
     /// Chaos triggers, e.g. `Sender:451:50,Recipient:451:10,Authentication:535:5`; implies --enable-chaos.
-    #[arg(long, env = "MP_CHAOS_TRIGGERS")]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_CHAOS_TRIGGERS"))]
     pub chaos_triggers: Option<String>,
 }
 
-#[derive(Clone, Debug, Args)]
-#[command(next_help_heading = "HTTP")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "HTTP"))]
 pub struct HttpConfig {
     /// HTTP listen address for the API and web UI.
-    #[arg(
-        id = "http_bind",
-        value_name = "ADDR",
-        short = 'l',
-        long = "listen",
-        env = "MP_UI_BIND_ADDR",
-        default_value = "127.0.0.1:8025"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            id = "http_bind",
+            value_name = "ADDR",
+            short = 'l',
+            long = "listen",
+            env = "MP_UI_BIND_ADDR",
+            default_value = "127.0.0.1:8025"
+        )
     )]
     pub bind: SocketAddr,
 
     /// htpasswd-style file of `user:password` lines guarding the UI and API (plain passwords).
-    #[arg(long, env = "MP_UI_AUTH_FILE")]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_UI_AUTH_FILE"))]
     pub ui_auth_file: Option<PathBuf>,
 
     /// Space-separated `user:password` pairs guarding the UI and API.
-    #[arg(long, env = "MP_UI_AUTH", hide_env_values = true)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_UI_AUTH", hide_env_values = true))]
     pub ui_auth: Option<String>,
 
     /// Comma-separated origins (host:port, or `*`) allowed to call the API and open the WebSocket cross-origin.
-    #[arg(long, env = "MP_API_CORS")]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_API_CORS"))]
     pub api_cors: Option<String>,
 
     /// Largest JSON request body in bytes.
-    #[arg(long, env = "MAILCATCH_MAX_JSON_BODY", default_value_t = 5 * 1024 * 1024)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MAILCATCH_MAX_JSON_BODY", default_value_t = 5 * 1024 * 1024))]
     pub max_json_body: usize,
 
     /// Parsed messages kept for detail views.
-    #[arg(long, env = "MAILCATCH_DETAIL_CACHE", default_value_t = 64)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_DETAIL_CACHE", default_value_t = 64)
+    )]
     pub detail_cache: usize,
 
     /// Messages a WebSocket client may fall behind before it is dropped.
-    #[arg(long, env = "MAILCATCH_WS_BUFFER", default_value_t = 256)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_WS_BUFFER", default_value_t = 256)
+    )]
     pub ws_buffer: usize,
 
     /// Longest time, in seconds, a request to the wait endpoint may wait.
-    #[arg(long = "wait-max", env = "MAILCATCH_WAIT_MAX", default_value_t = 300)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "wait-max", env = "MAILCATCH_WAIT_MAX", default_value_t = 300)
+    )]
     pub wait_max: u64,
 
     /// Most requests waiting for mail at once; more get 503.
-    #[arg(long, env = "MAILCATCH_WAIT_MAX_WAITERS", default_value_t = 10_000)]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_WAIT_MAX_WAITERS", default_value_t = 10_000)
+    )]
     pub wait_max_waiters: usize,
 
     /// Hide the "delete all" button in the UI.
-    #[arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub hide_delete_all_button: bool,
 }
 
-#[derive(Clone, Debug, Args)]
-#[command(next_help_heading = "Storage")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "Storage"))]
 pub struct StoreConfig {
     /// Most messages kept; the oldest are evicted first. 0 means no count cap.
-    #[arg(
-        short = 'm',
-        long = "max",
-        env = "MP_MAX_MESSAGES",
-        default_value_t = 1000
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            short = 'm',
+            long = "max",
+            env = "MP_MAX_MESSAGES",
+            default_value_t = 1000
+        )
     )]
     pub max_messages: usize,
 
     /// Most memory for stored messages, in MB; the oldest are evicted first. 0 means no byte cap.
-    #[arg(
-        long = "max-store-size",
-        env = "MAILCATCH_MAX_STORE_SIZE",
-        default_value_t = 512
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "max-store-size",
+            env = "MAILCATCH_MAX_STORE_SIZE",
+            default_value_t = 512
+        )
     )]
     pub max_store_mb: usize,
 
     /// Delete messages older than this: a number and a unit, s, m, h or d (e.g. `1h`, `7d`).
-    #[arg(long = "max-age", env = "MP_MAX_AGE", value_parser = parse_age)]
+    #[cfg_attr(feature = "cli", arg(long = "max-age", env = "MP_MAX_AGE", value_parser = parse_age))]
     pub max_age: Option<std::time::Duration>,
 
     /// Keep messages in this SQLite database file (created if absent), so they survive restarts; in memory if unset.
-    #[arg(
-        long = "database",
-        short = 'd',
-        env = "MP_DATABASE",
-        value_name = "PATH"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "database",
+            short = 'd',
+            env = "MP_DATABASE",
+            value_name = "PATH"
+        )
     )]
     pub database: Option<String>,
 }
 
 /// `--max-age`: `90s`, `30m`, `1h`, `7d` (Mailpit's `h` and `d`, plus `s` and `m`).
+#[cfg(feature = "cli")]
 fn parse_age(value: &str) -> Result<std::time::Duration, String> {
     let value = value.trim();
     let split = value
@@ -277,15 +349,16 @@ fn parse_age(value: &str) -> Result<std::time::Duration, String> {
     ))
 }
 
-#[derive(Clone, Debug, Args)]
-#[command(next_help_heading = "Logging")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "Logging"))]
 pub struct LogConfig {
     /// More log output (-v debug, -vv trace).
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    #[cfg_attr(feature = "cli", arg(short = 'v', long = "verbose", action = clap::ArgAction::Count))]
     pub verbose: u8,
 
     /// Only log errors.
-    #[arg(short = 'q', long = "quiet", env = "MP_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false)]
+    #[cfg_attr(feature = "cli", arg(short = 'q', long = "quiet", env = "MP_QUIET", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub quiet: bool,
 }
 
@@ -294,16 +367,60 @@ const MB: usize = 1024 * 1024;
 impl Config {
     /// The command line's defaults, ignoring the environment (an embedded
     /// server must not change with the `MP_*` variables of whoever runs
-    /// the tests).
+    /// the tests). Written out rather than asked of clap, so the library
+    /// has them without the `cli` feature; a test holds them equal to the
+    /// command line's.
     pub fn defaults() -> Config {
-        use clap::{CommandFactory, FromArgMatches};
-        let command = Cli::command().mut_args(|arg| arg.env(None::<&str>));
-        let matches = command
-            .try_get_matches_from(["mailcatch"])
-            .expect("the defaults parse");
-        Cli::from_arg_matches(&matches)
-            .expect("the defaults are valid")
-            .config
+        let any_port = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        Config {
+            smtp: SmtpConfig {
+                bind: any_port(1025),
+                smtps_bind: None,
+                hostname: "mailcatch".into(),
+                label: String::new(),
+                smtp_tls_cert: None,
+                smtp_tls_key: None,
+                smtp_tls_self_signed: false,
+                smtp_require_starttls: false,
+                smtp_require_tls: false,
+                smtp_auth_accept_any: false,
+                smtp_auth_file: None,
+                smtp_auth: None,
+                smtp_auth_allow_insecure: false,
+                max_message_size: 50,
+                smtp_max_recipients: 100,
+                smtp_max_line: 4096,
+                smtp_max_connections: 1024,
+                smtp_idle_timeout: 300,
+                smtp_max_errors: 20,
+                shutdown_grace: 10,
+                smtp_disable_rdns: false,
+                enable_chaos: false,
+                chaos_triggers: None,
+            },
+            http: HttpConfig {
+                bind: any_port(8025),
+                ui_auth_file: None,
+                ui_auth: None,
+                api_cors: None,
+                max_json_body: 5 * 1024 * 1024,
+                detail_cache: 64,
+                ws_buffer: 256,
+                wait_max: 300,
+                wait_max_waiters: 10_000,
+                hide_delete_all_button: false,
+            },
+            store: StoreConfig {
+                max_messages: 1000,
+                max_store_mb: 512,
+                max_age: None,
+                database: None,
+            },
+            log: LogConfig {
+                verbose: 0,
+                quiet: false,
+            },
+        }
     }
 
     /// The defaults, bound to ephemeral loopback ports: for tests and embedding.
@@ -345,9 +462,19 @@ impl SmtpConfig {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_written_defaults_are_the_command_lines() {
+        use clap::{CommandFactory, FromArgMatches};
+        // The command line's defaults with the environment ignored.
+        let command = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.try_get_matches_from(["mailcatch"]).unwrap();
+        let parsed = Cli::from_arg_matches(&matches).unwrap().config;
+        assert_eq!(parsed, Config::defaults());
+    }
 
     #[test]
     fn defaults_match_the_documentation() {
