@@ -6,19 +6,11 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::free_port;
 use common::smtp::RawClient;
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailcatch");
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts the binary and waits until its SMTP port answers.
 async fn spawn(command: &mut Command, smtp_port: u16) -> Child {

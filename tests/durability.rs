@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::free_port;
 use common::smtp::RawClient;
 use futures_util::StreamExt;
 use parking_lot::Mutex;
@@ -19,14 +20,6 @@ use serde_json::Value;
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailcatch");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The binary on a database file, with its SMTP and HTTP ports.
 struct Server {

@@ -78,15 +78,21 @@ pub fn latest_query(params: &Params) -> Option<Query> {
         .map(|q| Query::parse(q, tz(params)))
 }
 
+/// Parameters from pairs, for tests.
+#[cfg(test)]
+pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        from_pairs(pairs)
     }
 
     #[test]

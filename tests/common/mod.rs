@@ -39,6 +39,15 @@ pub fn fresh_database() -> std::path::PathBuf {
     dir.join(format!("{}.db", NEXT.fetch_add(1, Ordering::Relaxed)))
 }
 
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The base URL of the running server's HTTP side.
 pub fn base_url(running: &Running) -> String {
     format!("http://{}", running.http_addr)
