@@ -4,26 +4,37 @@
 
 use parking_lot::Mutex;
 
+/// The points of an SMTP session where chaos may strike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// `MAIL FROM`, once the command is otherwise accepted.
     Sender,
+    /// Each `RCPT TO`, once the recipient is otherwise accepted.
     Recipient,
+    /// `AUTH`, after the credentials were accepted.
     Authentication,
 }
 
+/// How one stage fails: with which reply code, and how often.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Trigger {
+    /// The SMTP reply code to fail with, 400 to 599.
     pub error_code: u16,
     /// Percent, 0 to 100.
     pub probability: u8,
 }
 
+/// One [`Trigger`] per [`Stage`], as `GET /api/v1/chaos` shows them. The
+/// default is 451, 451 and 535, each with probability 0 (never strikes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Triggers {
+    /// Applied at `MAIL FROM`.
     pub sender: Trigger,
+    /// Applied at each `RCPT TO`.
     pub recipient: Trigger,
+    /// Applied at a successful `AUTH`.
     pub authentication: Trigger,
 }
 
@@ -57,6 +68,8 @@ impl Trigger {
     }
 }
 
+/// The server's chaos state: whether chaos is enabled at all (fixed at
+/// start) and the current triggers (changeable at run time).
 #[derive(Debug, Default)]
 pub struct Chaos {
     enabled: bool,
@@ -64,6 +77,8 @@ pub struct Chaos {
 }
 
 impl Chaos {
+    /// Chaos with the given triggers; when `enabled` is false it never
+    /// strikes and `/api/v1/chaos` refuses to show or change it.
     pub fn new(enabled: bool, triggers: Triggers) -> Chaos {
         Chaos {
             enabled,
@@ -96,14 +111,17 @@ impl Chaos {
         Ok(triggers)
     }
 
+    /// Whether chaos was enabled at start.
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
 
+    /// The current triggers.
     pub fn triggers(&self) -> Triggers {
         *self.triggers.lock()
     }
 
+    /// Replaces the triggers; sessions use them from their next roll.
     pub fn set_triggers(&self, triggers: Triggers) {
         *self.triggers.lock() = triggers;
     }

@@ -57,10 +57,12 @@ impl Credentials {
         self.pairs.extend(other.pairs);
     }
 
+    /// Whether there are no pairs at all.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
 
+    /// How many pairs there are (a user listed twice counts twice).
     pub fn len(&self) -> usize {
         self.pairs.len()
     }

@@ -17,24 +17,36 @@ use crate::{http, smtp};
 /// Why mailcatch could not start. Nothing is listening when this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A listener could not be bound (address in use, no permission, ...).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why binding failed.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be loaded or made, or this
+    /// build has no TLS.
     #[error("TLS: {0}")]
     Tls(String),
+    /// An option is invalid or names a file that cannot be read.
     #[error("configuration: {0}")]
     Config(String),
+    /// The store's database could not be opened. The binary exits with
+    /// status 1 for this and 2 for the others.
     #[error("{0}")]
     Database(String),
 }
 
 /// A running mailcatch: its bound addresses and the means to stop it.
 pub struct Running {
+    /// Where the SMTP listener is bound (the real port when 0 was asked for).
     pub smtp_addr: SocketAddr,
+    /// Where the implicit-TLS (SMTPS) listener is bound, if one was asked for.
     pub smtps_addr: Option<SocketAddr>,
+    /// Where the HTTP API and web UI are bound.
     pub http_addr: SocketAddr,
+    /// The shared core: settings, store, counters and change feed.
     pub app: Arc<App>,
     shutdown: Shutdown,
     tasks: JoinSet<()>,
@@ -87,6 +99,7 @@ async fn expire(app: Arc<App>, age: Duration, mut shutdown: Shutdown) {
 }
 
 impl Running {
+    /// The message store, for reading and changing messages directly.
     pub fn store(&self) -> &Store {
         &self.app.store
     }

@@ -20,8 +20,11 @@ const EVENT_BUFFER: usize = 4096;
 /// Running totals shown by `/api/v1/info`.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Messages stored since start, by SMTP or the send API.
     pub accepted: AtomicU64,
+    /// Total size of those messages, as received.
     pub accepted_bytes: AtomicU64,
+    /// SMTP error replies (4xx or 5xx) sent since start.
     pub rejected: AtomicU64,
 }
 
@@ -29,8 +32,11 @@ pub struct Counters {
 pub struct App {
     /// Every option, checked and resolved before anything bound.
     pub settings: Settings,
+    /// Where messages are kept.
     pub store: Store,
+    /// Totals since start.
     pub counters: Counters,
+    /// When the core was opened, for the uptime `/api/v1/info` reports.
     pub started: Instant,
     events: broadcast::Sender<Event>,
     /// Requests waiting for mail right now.

@@ -30,6 +30,8 @@ impl ServerBuilder {
         ServerBuilder(adjust(self.0))
     }
 
+    /// Starts the server on its own runtime and returns once every
+    /// listener is bound.
     pub fn start(self) -> Result<Server, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -52,6 +54,8 @@ pub struct Server {
 }
 
 impl Server {
+    /// The command line's defaults, on free loopback ports, as
+    /// [`crate::Server::builder`].
     pub fn builder() -> ServerBuilder {
         ServerBuilder(super::Server::builder())
     }
@@ -60,26 +64,34 @@ impl Server {
         self.server.as_ref().expect("running until dropped")
     }
 
+    /// Where the code under test should send mail.
     pub fn smtp_addr(&self) -> SocketAddr {
         self.inner().smtp_addr()
     }
 
+    /// The base URL of the API and UI, e.g. `http://127.0.0.1:40123`.
     pub fn http_url(&self) -> String {
         self.inner().http_url()
     }
 
+    /// Every stored message, newest first.
     pub fn messages(&self) -> Result<Vec<Mail>, Error> {
         self.runtime.block_on(self.inner().messages())
     }
 
+    /// The messages matching a search (Mailpit's syntax), newest first.
     pub fn search(&self, query: &str) -> Result<Vec<Mail>, Error> {
         self.runtime.block_on(self.inner().search(query))
     }
 
+    /// The first message matching `query` (any message when empty), waiting
+    /// for it to arrive if it has not yet.
     pub fn wait_for(&self, query: &str, timeout: Duration) -> Result<Mail, Error> {
         self.runtime.block_on(self.inner().wait_for(query, timeout))
     }
 
+    /// The first `count` messages matching `query`, oldest first, waiting
+    /// for them to arrive.
     pub fn wait_for_count(
         &self,
         query: &str,
@@ -90,6 +102,7 @@ impl Server {
             .block_on(self.inner().wait_for_count(query, count, timeout))
     }
 
+    /// Deletes every message.
     pub fn clear(&self) -> Result<(), Error> {
         self.runtime.block_on(self.inner().clear())
     }

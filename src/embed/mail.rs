@@ -19,8 +19,11 @@ pub struct Mail {
 /// An attachment or inline part, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
+    /// The file name it was sent with, else its Content-ID; may be empty.
     pub name: String,
+    /// The media type as `type/subtype`, lower-cased.
     pub content_type: String,
+    /// The content, transfer-decoded (text parts as UTF-8).
     pub bytes: Vec<u8>,
     /// True for parts shown within the body (an image referenced by `cid:`).
     pub inline: bool,
@@ -54,6 +57,7 @@ impl Mail {
         self.message.id()
     }
 
+    /// The Subject header, decoded; empty when there is none.
     pub fn subject(&self) -> &str {
         &self.message.summary.subject
     }
@@ -63,10 +67,12 @@ impl Mail {
         &self.message.summary.from
     }
 
+    /// The addresses of the To header.
     pub fn to(&self) -> &[Address] {
         &self.message.summary.to
     }
 
+    /// The addresses of the Cc header.
     pub fn cc(&self) -> &[Address] {
         &self.message.summary.cc
     }
@@ -76,6 +82,7 @@ impl Mail {
         &self.message.summary.bcc
     }
 
+    /// The addresses of the Reply-To header.
     pub fn reply_to(&self) -> &[Address] {
         &self.message.summary.reply_to
     }
@@ -90,10 +97,13 @@ impl Mail {
         &self.message.envelope
     }
 
+    /// The message's tags, sorted by name case-insensitively.
     pub fn tags(&self) -> Vec<String> {
         self.message.tags()
     }
 
+    /// Whether the message is marked read (through the API or the UI;
+    /// reading it here does not mark it).
     pub fn is_read(&self) -> bool {
         self.message.is_read()
     }

@@ -53,9 +53,13 @@ pub enum Error {
         "timed out after {timeout:?} waiting for {wanted} message(s) matching {query:?}; {found} arrived"
     )]
     Timeout {
+        /// The search waited on, as given.
         query: String,
+        /// How many matches were waited for.
         wanted: usize,
+        /// How many matches there were when time ran out.
         found: usize,
+        /// How long the wait lasted.
         timeout: Duration,
     },
     /// The server is shutting down.

@@ -81,9 +81,14 @@ use super::html::is_invisible;
 use super::links::url_spans;
 use super::{ceil_char_boundary, floor_char_boundary};
 
+/// One likely one-time code found in a message's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Code {
+    /// The code itself, without any separator it was written with.
     pub code: String,
+    /// The line it stands on, with the nearest non-empty line above in
+    /// front when the code stands alone; long lines are cut to about 100
+    /// characters either side of it.
     pub context: String,
 }
 

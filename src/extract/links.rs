@@ -29,11 +29,14 @@ use super::{entities, floor_char_boundary, truncate_end, truncate_start};
 /// Which body a link was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
+    /// An `<a href>` or `<area href>` of the HTML body.
     Html,
+    /// A URL written out in the text part.
     Text,
 }
 
 impl Part {
+    /// `"html"` or `"text"`, as the links endpoint reports it.
     pub fn as_str(self) -> &'static str {
         match self {
             Part::Html => "html",
@@ -42,10 +45,16 @@ impl Part {
     }
 }
 
+/// One link found in a message's HTML or text body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
+    /// The URL as written, trimmed (and, in HTML, with character
+    /// references decoded).
     pub url: String,
+    /// What a reader sees for it: the link text in HTML, the lead-in on its
+    /// line in text; shortened when long, possibly empty.
     pub text: String,
+    /// Which body it was found in.
     pub part: Part,
 }
 

@@ -50,6 +50,7 @@ fn hmac_md5(key: &str, message: &str) -> [u8; 16] {
     mac.finalize().into_bytes().into()
 }
 
+/// The mechanisms supported, as the EHLO reply's `AUTH` line lists them.
 pub const MECHANISMS: &str = "PLAIN LOGIN CRAM-MD5";
 
 /// Where an exchange stands after a step.
@@ -57,9 +58,12 @@ pub const MECHANISMS: &str = "PLAIN LOGIN CRAM-MD5";
 pub enum AuthStep {
     /// Send `334 <base64 challenge>` and feed the next line.
     Challenge(String),
+    /// The credentials were accepted.
     Success {
+        /// The authenticated user name, recorded in the envelope.
         user: String,
     },
+    /// The credentials were refused (the session replies 535).
     Failure,
     /// Malformed input (bad base64, wrong field count) or `*` cancel.
     Malformed(&'static str),
@@ -68,10 +72,20 @@ pub enum AuthStep {
 /// An exchange in progress.
 #[derive(Debug)]
 pub enum Exchange {
+    /// PLAIN, waiting for the response the AUTH command did not carry.
     Plain,
+    /// LOGIN, waiting for the user name.
     LoginUser,
-    LoginPassword { user: String },
-    CramMd5 { challenge: String },
+    /// LOGIN, waiting for the password.
+    LoginPassword {
+        /// The user name already given.
+        user: String,
+    },
+    /// CRAM-MD5, waiting for `user digest`.
+    CramMd5 {
+        /// The challenge sent (before base64), which the digest is of.
+        challenge: String,
+    },
 }
 
 impl Exchange {

@@ -39,19 +39,30 @@ mod starttls;
 /// What every session on a listener shares.
 #[derive(Debug)]
 pub struct SessionConfig {
+    /// The server's name in the greeting, the EHLO reply and the CRAM-MD5
+    /// challenge.
     pub hostname: String,
     /// The product name in the greeting, with the label if one is set.
     pub banner: String,
+    /// The largest message accepted, announced as EHLO's `SIZE`.
     pub max_message_bytes: usize,
+    /// Most RCPT TO per transaction; more get 452.
     pub max_recipients: usize,
+    /// Longest command line in bytes; longer ones get 500.
     pub max_line: usize,
+    /// Client errors (bad commands, failed AUTH, ...) tolerated before the
+    /// session answers 421 and closes.
     pub max_errors: usize,
+    /// Whether AUTH is offered, and against what.
     pub auth: AuthMode,
     /// Whether AUTH with a credentials list may run over plaintext.
     pub auth_allow_insecure: bool,
     /// Whether STARTTLS can be offered (a certificate is configured).
     pub starttls_available: bool,
+    /// Refuse MAIL, RCPT, DATA, BDAT and AUTH until the connection is
+    /// encrypted.
     pub require_starttls: bool,
+    /// Injected failures, consulted at MAIL, RCPT and AUTH.
     pub chaos: Arc<Chaos>,
 }
 
@@ -76,6 +87,7 @@ impl Default for SessionConfig {
 /// The connection the session runs on.
 #[derive(Clone, Debug, Default)]
 pub struct Peer {
+    /// The client's address, recorded in each message's envelope.
     pub addr: Option<SocketAddr>,
     /// Set from the start for implicit TLS (SMTPS).
     pub tls: Option<TlsInfo>,
@@ -126,6 +138,8 @@ struct Transaction {
     warnings: Vec<String>,
 }
 
+/// One SMTP connection's protocol state, from greeting to close. The
+/// driver feeds it bytes and carries out the [`Step`]s it hands back.
 pub struct Session {
     config: Arc<SessionConfig>,
     peer: Peer,
@@ -143,6 +157,7 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session on a new connection, with its 220 greeting already queued.
     pub fn new(config: Arc<SessionConfig>, peer: Peer) -> Session {
         let mut session = Session {
             config,

@@ -8,20 +8,39 @@ use std::sync::Arc;
 
 use super::message::StoredMessage;
 
+/// One change to the store, or an SMTP diagnostic, as the feed carries it.
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A message was stored.
     New(Arc<StoredMessage>),
     /// A message's read state changed.
-    Read { id: String, read: bool },
+    Read {
+        /// The message's ID.
+        id: String,
+        /// Its new state.
+        read: bool,
+    },
     /// A message's tags were replaced.
-    Tags { id: String, tags: Vec<String> },
+    Tags {
+        /// The message's ID.
+        id: String,
+        /// Its tags now, all of them.
+        tags: Vec<String>,
+    },
     /// A message was deleted by ID or by search.
-    Deleted { id: String },
+    Deleted {
+        /// The message's ID.
+        id: String,
+    },
     /// Many messages changed at once (eviction, tag rename): refetch.
     Pruned,
     /// Every message was deleted.
     Truncated,
     /// An SMTP client was answered with a 4xx or 5xx reply.
-    SmtpError { ip: String, message: String },
+    SmtpError {
+        /// The client's IP address.
+        ip: String,
+        /// The reply sent: its code and first line.
+        message: String,
+    },
 }

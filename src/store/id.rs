@@ -11,12 +11,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const HALF: usize = 11;
+/// The length of every message ID (and wait cursor), in characters.
 pub const ID_LEN: usize = 2 * HALF;
 
 /// A stored message's identity: its arrival sequence and its public string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MessageId {
+    /// The arrival sequence number: larger is newer.
     pub seq: u64,
+    /// The 22-character ID the API and the UI use.
     pub text: Box<str>,
 }
 

@@ -13,14 +13,18 @@ use super::raw::RawMessage;
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Address {
+    /// The display name, decoded; empty when there is none.
     pub name: String,
+    /// The address itself, e.g. `bob@example.com`.
     pub address: String,
 }
 
 /// The negotiated TLS parameters of the session that delivered a message.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TlsInfo {
+    /// The protocol version, e.g. `TLSv1.3`.
     pub version: String,
+    /// The cipher suite's name, e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: String,
 }
 
@@ -31,11 +35,15 @@ pub struct Envelope {
     pub mail_from: String,
     /// MAIL FROM parameters as sent, e.g. `SIZE=1234`, `BODY=8BITMIME`.
     pub mail_params: Vec<String>,
+    /// The forward-paths without angle brackets, in the order given.
     pub rcpt_to: Vec<String>,
     /// The HELO or EHLO argument.
     pub helo: String,
+    /// The address of the client that delivered the message.
     pub client_addr: Option<SocketAddr>,
+    /// The TLS parameters, when the SMTP session was encrypted.
     pub tls: Option<TlsInfo>,
+    /// The user the client authenticated as, if it did.
     pub auth_user: Option<String>,
 }
 
@@ -44,6 +52,7 @@ pub struct Envelope {
 pub struct Incoming {
     /// The message exactly as received, after dot-unstuffing.
     pub raw: Bytes,
+    /// Who sent it to whom: the SMTP envelope.
     pub envelope: Envelope,
     /// Protocol oddities seen while receiving it (bare LF, long lines, ...).
     pub warnings: Vec<String>,
@@ -60,11 +69,15 @@ pub struct Incoming {
 /// allocation each instead of one per line.
 #[derive(Clone, Debug, Default)]
 pub struct Transcript {
+    /// The connection's lines outside any transaction (greeting, EHLO,
+    /// AUTH, ...), shared with the other messages it delivered.
     pub shared: std::sync::Arc<str>,
+    /// This message's transaction, from MAIL FROM on.
     pub own: Box<str>,
 }
 
 impl Transcript {
+    /// Every entry in order: the shared part, then this message's own.
     pub fn lines(&self) -> impl Iterator<Item = &str> {
         self.shared.lines().chain(self.own.lines())
     }
@@ -91,19 +104,31 @@ impl<S: AsRef<str>> FromIterator<S> for Transcript {
 /// search text, which has a table of its own.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
+    /// The Message-ID header without angle brackets; a stored message
+    /// without one gets one made up (see [`StoredMessage::new`]).
     pub message_id: String,
+    /// The first address of the From header.
     pub from: Address,
+    /// The addresses of the To header.
     pub to: Vec<Address>,
+    /// The addresses of the Cc header.
     pub cc: Vec<Address>,
     /// The Bcc header plus envelope recipients found in no address header.
     pub bcc: Vec<Address>,
+    /// The addresses of the Reply-To header.
     pub reply_to: Vec<Address>,
+    /// The Return-Path header, else the envelope sender.
     pub return_path: String,
+    /// The Subject header, decoded; empty when there is none.
     pub subject: String,
     /// The Date header as RFC 3339 with its own offset, if it parsed.
     pub date: Option<String>,
+    /// How many parts are offered for download.
     pub attachments: u32,
+    /// How many parts are shown within the body (images referenced by `cid:`).
     pub inline: u32,
+    /// The start of the body as plain text, whitespace collapsed, cut at
+    /// 200 bytes (then `...`).
     pub snippet: String,
     /// Tags derived from the message itself (`X-Tags`, plus-addressing).
     pub auto_tags: Vec<String>,
@@ -137,12 +162,18 @@ impl Summary {
 /// can work on an `Arc<StoredMessage>` without holding the store's lock.
 #[derive(Debug)]
 pub struct StoredMessage {
+    /// Its arrival sequence number and public ID.
     pub id: MessageId,
+    /// When it was stored.
     pub created: jiff::Timestamp,
     raw: RawMessage,
+    /// Who sent it to whom, as received.
     pub envelope: Envelope,
+    /// Protocol oddities seen while receiving it (see [`Incoming::warnings`]).
     pub warnings: Vec<String>,
+    /// The SMTP session that delivered it, bounded (empty for the send API).
     pub transcript: Transcript,
+    /// The facts parsed at ingest, for listing and searching.
     pub summary: Summary,
     read: AtomicBool,
     tags: Mutex<Vec<String>>,
@@ -184,6 +215,7 @@ impl StoredMessage {
         }
     }
 
+    /// The public ID, as the API and the UI show it.
     pub fn id(&self) -> &str {
         &self.id.text
     }
@@ -210,6 +242,7 @@ impl StoredMessage {
         self.raw.bytes()
     }
 
+    /// Whether the message is marked read.
     pub fn is_read(&self) -> bool {
         self.read.load(Ordering::Relaxed)
     }
@@ -224,6 +257,8 @@ impl StoredMessage {
         self.tags.lock().clone()
     }
 
+    /// Whether the message has the tag `name`, compared ASCII
+    /// case-insensitively.
     pub fn has_tag(&self, name: &str) -> bool {
         self.tags
             .lock()

@@ -89,7 +89,9 @@ pub enum StoreError {
 /// The totals a listing reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Messages stored.
     pub total: usize,
+    /// Of those, the ones not marked read.
     pub unread: usize,
     /// Bytes counted against the byte cap.
     pub bytes: u64,
@@ -98,17 +100,22 @@ pub struct Counts {
 /// The page of a listing: the slice asked for plus the totals around it.
 #[derive(Default)]
 pub struct Page {
+    /// The messages asked for, newest first.
     pub messages: Vec<Arc<StoredMessage>>,
     /// How many messages matched (all of them, for a plain listing).
     pub matched: usize,
+    /// How many of the matched messages are unread.
     pub matched_unread: usize,
 }
 
 /// Which messages an operation applies to.
 #[derive(Clone, Copy)]
 pub enum Selection<'a> {
+    /// Every message.
     All,
+    /// The messages with these IDs; unknown IDs are ignored.
     Ids(&'a [String]),
+    /// The messages a search matches.
     Matching(&'a Query),
 }
 
@@ -117,6 +124,8 @@ enum Backend {
     Sqlite(SqliteStore),
 }
 
+/// The messages of a running mailcatch, whichever [`Engine`] keeps them.
+/// Every change it makes is announced as an [`Event`] on the change feed.
 pub struct Store {
     backend: Backend,
     limits: StoreLimits,
@@ -149,6 +158,7 @@ impl Store {
         Store::open(&Engine::Memory, limits, events).expect("the memory engine always opens")
     }
 
+    /// The caps the store was opened with.
     pub fn limits(&self) -> StoreLimits {
         self.limits
     }
@@ -207,6 +217,7 @@ impl Store {
         Ok(message)
     }
 
+    /// The message with this ID, if it is stored.
     pub async fn get(&self, id: &str) -> Result<Option<Arc<StoredMessage>>, StoreError> {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.get(id)),
@@ -240,6 +251,7 @@ impl Store {
         }
     }
 
+    /// The totals over every stored message.
     pub async fn counts(&self) -> Result<Counts, StoreError> {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.counts()),

@@ -63,6 +63,7 @@ impl Query {
         Query { terms }
     }
 
+    /// Whether the query has no terms, and so matches every message.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
@@ -104,6 +105,7 @@ impl Query {
         &self.terms
     }
 
+    /// Whether `message` satisfies every term.
     pub fn matches(&self, message: &StoredMessage) -> bool {
         self.terms
             .iter()
