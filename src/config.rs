@@ -12,6 +12,7 @@ use clap::builder::BoolishValueParser;
 #[cfg(feature = "cli")]
 use clap::{Args, Parser, Subcommand};
 
+/// The command line: a subcommand, or the server's options.
 #[cfg(feature = "cli")]
 #[derive(Debug, Parser)]
 #[command(
@@ -20,12 +21,15 @@ use clap::{Args, Parser, Subcommand};
     about = "An SMTP mail catcher for development and CI, with a Mailpit-compatible API and a live web UI"
 )]
 pub struct Cli {
+    /// A subcommand, or none to run the server.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The server's options.
     #[command(flatten)]
     pub config: Config,
 }
 
+/// The binary's subcommands.
 #[cfg(feature = "cli")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -52,19 +56,25 @@ pub enum Command {
     },
 }
 
+/// Every option of a mailcatch server, grouped by the part it configures.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
 pub struct Config {
+    /// The SMTP listener and sessions.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub smtp: SmtpConfig,
+    /// The HTTP API, WebSocket and UI.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub http: HttpConfig,
+    /// Where messages are kept, and the caps on them.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub store: StoreConfig,
+    /// How much is logged.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub log: LogConfig,
 }
 
+/// SMTP options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "SMTP"))]
@@ -208,6 +218,7 @@ pub struct SmtpConfig {
     pub chaos_triggers: Option<String>,
 }
 
+/// HTTP options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "HTTP"))]
@@ -275,6 +286,7 @@ pub struct HttpConfig {
     pub hide_delete_all_button: bool,
 }
 
+/// Storage options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "Storage"))]
@@ -349,6 +361,7 @@ fn parse_age(value: &str) -> Result<std::time::Duration, String> {
     ))
 }
 
+/// Logging options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "Logging"))]
@@ -431,6 +444,7 @@ impl Config {
         config
     }
 
+    /// The store's caps, from the storage options.
     pub fn store_limits(&self) -> crate::store::StoreLimits {
         crate::store::StoreLimits {
             max_messages: self.store.max_messages,

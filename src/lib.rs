@@ -28,6 +28,8 @@
 //! `.await`. The binary's own entry point is [`start`], which runs the
 //! server from a [`Config`] (the command line's options).
 
+#![warn(missing_docs)]
+
 mod app;
 pub mod chaos;
 pub mod config;
