@@ -413,6 +413,37 @@ fn refuses_what_is_not_a_mailcatch_database() {
     assert!(open(newer).contains("newer mailcatch"));
 }
 
+#[test]
+fn refuses_a_damaged_database_and_leaves_it_alone() {
+    let dir = TempDir::new();
+    let path = dir.0.join("damaged.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = open_and_close(&path);
+        for i in 0..200 {
+            insert(&store, incoming(&format!("m{i}"), 500)).await;
+        }
+        store.close().await;
+    });
+    let mut bytes = std::fs::read(&path).unwrap();
+    for byte in &mut bytes[4096 * 3..4096 * 5] {
+        *byte = 0xff;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let (events, _) = broadcast::channel(16);
+    let refused = Store::open(
+        &Engine::Sqlite(path.clone()),
+        StoreLimits::default(),
+        events,
+    );
+    let message = refused.err().expect("refused").to_string();
+    assert!(message.contains("corrupt"), "{message}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "never written to");
+}
+
 fn open_and_close(path: &std::path::Path) -> Store {
     let (events, _) = broadcast::channel(16);
     Store::open(&Engine::Sqlite(path.into()), StoreLimits::default(), events).unwrap()
