@@ -281,6 +281,10 @@ pub struct HttpConfig {
     )]
     pub wait_max_waiters: usize,
 
+    /// Serve Prometheus metrics at /metrics (behind the UI's auth, if any).
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_ENABLE_PROMETHEUS", value_parser = BoolishValueParser::new(), default_value_t = false))]
+    pub enable_prometheus: bool,
+
     /// Hide the "delete all" button in the UI.
     #[cfg_attr(feature = "cli", arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub hide_delete_all_button: bool,
@@ -421,6 +425,7 @@ impl Config {
                 ws_buffer: 256,
                 wait_max: 300,
                 wait_max_waiters: 10_000,
+                enable_prometheus: false,
                 hide_delete_all_button: false,
             },
             store: StoreConfig {

@@ -372,3 +372,25 @@ async fn mail_sent_over_smtp_is_listed() {
     assert_eq!(text.trim(), "sent with lettre");
     api.shutdown().await;
 }
+
+#[tokio::test]
+async fn prometheus_metrics_only_when_enabled() {
+    let api = start().await;
+    assert_eq!(api.call(Method::GET, "/metrics").await.0, 404);
+    api.shutdown().await;
+
+    let api = api_support::start_with(|c| c.http.enable_prometheus = true).await;
+    api.insert(&simple("a@example.com", "b@example.com", "counted", "x"))
+        .await;
+    let (status, text) = api.call(Method::GET, "/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "mailcatch_messages 1",
+        "mailcatch_messages_accepted_total 1",
+        "mailcatch_ingest_seconds_count 1",
+        "# EOF",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    api.shutdown().await;
+}

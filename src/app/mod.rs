@@ -2,6 +2,7 @@
 //! resolved configuration, the store, the change feed and the counters, and
 //! the one way a message enters.
 
+mod metrics;
 mod wait;
 
 use std::sync::Arc;
@@ -41,8 +42,11 @@ pub struct App {
     events: broadcast::Sender<Event>,
     /// Requests waiting for mail right now.
     waiters: AtomicUsize,
+    /// What `/metrics` reports beyond the counters and the store's counts.
+    pub(crate) metrics: Metrics,
 }
 
+pub use metrics::Metrics;
 pub use wait::{Cursor, Outcome, WaitError, WaitRequest};
 
 impl App {
@@ -58,6 +62,7 @@ impl App {
             started: Instant::now(),
             events,
             waiters: AtomicUsize::new(0),
+            metrics: Metrics::default(),
         })
     }
 
@@ -72,6 +77,7 @@ impl App {
     /// returns Ok the message is listed, searchable and announced.
     pub async fn ingest(&self, incoming: Incoming) -> Result<Arc<StoredMessage>, StoreError> {
         let size = incoming.raw.len();
+        let started = Instant::now();
         let (incoming, summary) = if size < LARGE_MESSAGE_BYTES {
             let summary = summary::summarize(&incoming.raw, &incoming.envelope);
             (incoming, summary)
@@ -85,6 +91,7 @@ impl App {
         };
         let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
         let message = self.store.insert(incoming, summary, tags).await?;
+        self.metrics.ingest_took(started.elapsed());
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
         self.counters
             .accepted_bytes

@@ -85,6 +85,8 @@ impl ServerBuilder {
         wait_max_secs: http.wait_max = u64;
         /// Most requests waiting for mail at once.
         wait_max_waiters: http.wait_max_waiters = usize;
+        /// Serve Prometheus metrics at `/metrics`.
+        enable_prometheus: http.enable_prometheus = bool;
         /// Hide the UI's "delete all" button.
         hide_delete_all_button: http.hide_delete_all_button = bool;
         /// Delete messages older than this.

@@ -92,6 +92,7 @@ enum Disconnect {
 }
 
 async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
+    let _counted = state.app.metrics.websocket_client();
     let mut events = state.app.subscribe();
     let mut shutdown = state.shutdown.clone();
     let (mut sink, mut incoming) = socket.split();

@@ -167,6 +167,7 @@ async fn connection(
     shutdown: Shutdown,
 ) {
     let _ = stream.set_nodelay(true);
+    let _open = shared.app.metrics.smtp_connection();
     let (stream, tls) = if implicit_tls {
         let Some(acceptor) = &shared.tls else { return };
         match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
@@ -282,6 +283,7 @@ impl Driver {
 
     fn queue(&mut self, reply: Reply) {
         self.deadline = tokio::time::Instant::now() + self.shared.idle_timeout;
+        self.shared.app.metrics.smtp_reply(reply.code);
         if reply.is_error() {
             self.shared
                 .app

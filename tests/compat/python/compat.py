@@ -69,8 +69,30 @@ def run(api):
     check("delete_messages([id]) deletes only that one", remaining.total == 1 and remaining.messages[0].id == newest.id)
 
 
+def check_metrics(api):
+    """/metrics, parsed by Prometheus's own OpenMetrics parser, agrees with the API."""
+    import urllib.request
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(URL + "/metrics", timeout=10) as response:
+        content_type = response.headers["Content-Type"]
+        text = response.read().decode()
+    check("/metrics is OpenMetrics", content_type.startswith("application/openmetrics-text"))
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = sample.name + "".join(f"{{{k}={v}}}" for k, v in sorted(sample.labels.items()))
+            samples[key] = sample.value
+    total = api.get_messages().total
+    check("/metrics messages equals the API's total", samples.get("mailcatch_messages") == total)
+    check("/metrics counts accepted messages", samples.get("mailcatch_messages_accepted_total", 0) >= 2)
+    check("/metrics counts 2xx SMTP replies", samples.get("mailcatch_smtp_replies_total{class=2xx}", 0) > 0)
+    check("/metrics has the ingest histogram", samples.get("mailcatch_ingest_seconds_count", 0) >= 2)
+
+
 try:
     run(API(URL, timeout=10))
+    check_metrics(API(URL, timeout=10))
 except Exception as error:  # noqa: BLE001 - any failure is a compatibility failure
     check(f"no exception ({type(error).__name__}: {error})", False)
 
