@@ -281,6 +281,24 @@ pub struct HttpConfig {
     )]
     pub wait_max_waiters: usize,
 
+    /// POST each new message's summary to this URL (Mailpit's webhook).
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_WEBHOOK_URL", value_name = "URL"))]
+    pub webhook_url: Option<String>,
+
+    /// Most webhook calls per second; 0 means no limit.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_WEBHOOK_LIMIT", default_value_t = 1)
+    )]
+    pub webhook_limit: u32,
+
+    /// New messages waiting for the webhook; more are dropped (and counted).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_WEBHOOK_QUEUE", default_value_t = 1000)
+    )]
+    pub webhook_queue: usize,
+
     /// Serve Prometheus metrics at /metrics (behind the UI's auth, if any).
     #[cfg_attr(feature = "cli", arg(long, env = "MP_ENABLE_PROMETHEUS", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub enable_prometheus: bool,
@@ -426,6 +444,9 @@ impl Config {
                 wait_max: 300,
                 wait_max_waiters: 10_000,
                 enable_prometheus: false,
+                webhook_url: None,
+                webhook_limit: 1,
+                webhook_queue: 1000,
                 hide_delete_all_button: false,
             },
             store: StoreConfig {

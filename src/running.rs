@@ -64,6 +64,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let smtp = smtp::server::bind(app.clone()).await?;
     let http = http::bind(app.clone()).await?;
     let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
+    // The webhook listens before the first message can arrive.
+    if let Some(url) = app.settings.config.http.webhook_url.clone() {
+        let events = app.subscribe();
+        tasks.spawn(http::webhook::run(
+            app.clone(),
+            url,
+            events,
+            shutdown.clone(),
+        ));
+    }
     tasks.spawn(smtp.serve(shutdown.clone()));
     tasks.spawn(http.serve(shutdown.clone()));
     if let Some(age) = max_age {

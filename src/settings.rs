@@ -53,6 +53,7 @@ impl Settings {
         }
         let http_credentials = http_credentials(&config.http)?;
         let cors = CorsPolicy::parse(config.http.api_cors.as_deref());
+        check_webhook_url(config.http.webhook_url.as_deref())?;
         let engine = config.engine().map_err(StartError::Config)?;
         let limits = config.store_limits();
         Ok(Settings {
@@ -65,6 +66,21 @@ impl Settings {
             http_credentials,
             cors,
         })
+    }
+}
+
+/// `--webhook-url` must be an http(s) URL this build can call.
+fn check_webhook_url(url: Option<&str>) -> Result<(), StartError> {
+    let Some(url) = url else { return Ok(()) };
+    let fail = |why: &str| Err(StartError::Config(format!("--webhook-url {url:?}: {why}")));
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return fail("not a URL");
+    };
+    match parsed.scheme() {
+        "http" => Ok(()),
+        "https" if cfg!(feature = "tls") => Ok(()),
+        "https" => fail("https needs the `tls` feature"),
+        _ => fail("only http and https are supported"),
     }
 }
 

@@ -301,3 +301,72 @@ async fn handshake_checks_origin() {
     );
     api.shutdown().await;
 }
+
+/// A local webhook receiver: every POST's headers and JSON body.
+async fn webhook_receiver(
+    listener: tokio::net::TcpListener,
+) -> tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, Value)> {
+    let (calls, received) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let calls = calls.clone();
+                async move {
+                    let _ = calls.send((headers, body));
+                    "ok"
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    received
+}
+
+#[tokio::test]
+async fn the_webhook_posts_each_new_message_and_retries_a_receiver_that_was_down() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let mut received = webhook_receiver(listener).await;
+    let api = start_with(|c| {
+        c.http.webhook_url = Some(url);
+        c.http.webhook_limit = 0;
+        c.smtp.label = "ci".into();
+    })
+    .await;
+    let message = api
+        .insert(&simple("a@example.com", "b@example.com", "hooked", "x"))
+        .await;
+    let (headers, body) = tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .expect("a webhook call")
+        .unwrap();
+    assert_eq!(body["ID"], message.id());
+    assert_eq!(body["Subject"], "hooked");
+    assert_eq!(headers["mailpit-label"], "ci");
+    assert!(
+        headers["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("mailcatch/")
+    );
+    api.shutdown().await;
+
+    // The receiver is down when the message arrives and comes up later.
+    let port = api_support::common::free_port();
+    let api =
+        start_with(|c| c.http.webhook_url = Some(format!("http://127.0.0.1:{port}/hook"))).await;
+    api.insert(&simple("a@example.com", "b@example.com", "later", "x"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut received = webhook_receiver(listener).await;
+    let (_, body) = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("delivered on a retry")
+        .unwrap();
+    assert_eq!(body["Subject"], "later");
+    api.shutdown().await;
+}

@@ -23,9 +23,16 @@ struct ReplyClass {
     class: String,
 }
 
+/// The `outcome` label of a webhook call: `sent`, `failed` or `dropped`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookOutcome {
+    outcome: String,
+}
+
 /// The metrics recorded as things happen.
 #[derive(Debug)]
 pub struct Metrics {
+    webhook_calls: Family<WebhookOutcome, Counter>,
     ingest_seconds: Histogram,
     smtp_connections: Counter,
     smtp_open: Gauge,
@@ -36,6 +43,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
+            webhook_calls: Family::default(),
             // 50 µs to about 1.6 s.
             ingest_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             smtp_connections: Counter::default(),
@@ -71,6 +79,15 @@ impl Metrics {
     pub(crate) fn smtp_reply(&self, code: u16) {
         let class = format!("{}xx", code / 100);
         self.smtp_replies.get_or_create(&ReplyClass { class }).inc();
+    }
+
+    /// Counts `n` webhook calls that ended as `outcome` (`sent`, `failed`
+    /// or `dropped`).
+    pub(crate) fn webhook(&self, outcome: &str, n: u64) {
+        let outcome = outcome.to_string();
+        self.webhook_calls
+            .get_or_create(&WebhookOutcome { outcome })
+            .inc_by(n);
     }
 
     /// Records a WebSocket client for as long as the guard lives.
@@ -145,6 +162,11 @@ impl App {
             "websocket_clients",
             "WebSocket clients connected",
             m.websocket_clients.clone(),
+        );
+        registry.register(
+            "webhook_calls",
+            "Webhook calls, by outcome",
+            m.webhook_calls.clone(),
         );
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry)

@@ -85,6 +85,12 @@ impl ServerBuilder {
         wait_max_secs: http.wait_max = u64;
         /// Most requests waiting for mail at once.
         wait_max_waiters: http.wait_max_waiters = usize;
+        /// POST each new message's summary to this URL.
+        webhook_url: http.webhook_url = Option<String>;
+        /// Most webhook calls per second; 0 for no limit.
+        webhook_limit: http.webhook_limit = u32;
+        /// New messages waiting for the webhook before more are dropped.
+        webhook_queue: http.webhook_queue = usize;
         /// Serve Prometheus metrics at `/metrics`.
         enable_prometheus: http.enable_prometheus = bool;
         /// Hide the UI's "delete all" button.

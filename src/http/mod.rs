@@ -21,6 +21,7 @@ pub mod safe_download;
 pub mod ui;
 pub mod view;
 pub mod wait;
+pub mod webhook;
 pub mod ws;
 
 use std::net::SocketAddr;
