@@ -66,6 +66,9 @@ pub struct Config {
     /// The HTTP API, WebSocket and UI.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub http: HttpConfig,
+    /// The POP3 listener (off unless `--pop3` is given).
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub pop3: Pop3Config,
     /// Where messages are kept, and the caps on them.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub store: StoreConfig,
@@ -308,6 +311,57 @@ pub struct HttpConfig {
     pub hide_delete_all_button: bool,
 }
 
+/// POP3 options: a POP3 server over the stored messages, as Mailpit has.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "POP3"))]
+pub struct Pop3Config {
+    /// POP3 listen address; POP3 is off unless this is given, and it needs --pop3-auth-file.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            id = "pop3_bind",
+            value_name = "ADDR",
+            long = "pop3",
+            env = "MP_POP3_BIND_ADDR"
+        )
+    )]
+    pub bind: Option<SocketAddr>,
+
+    /// File of `user:password` lines allowed to log in to POP3 (plain passwords).
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "pop3-auth-file",
+            value_name = "PATH",
+            env = "MP_POP3_AUTH_FILE"
+        )
+    )]
+    pub auth_file: Option<PathBuf>,
+
+    /// Most concurrent POP3 connections; more get -ERR and are closed.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "pop3-max-connections",
+            env = "MAILCATCH_POP3_MAX_CONNECTIONS",
+            default_value_t = 64
+        )
+    )]
+    pub max_connections: usize,
+
+    /// Seconds a POP3 client may stay silent before it is disconnected.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "pop3-idle-timeout",
+            env = "MAILCATCH_POP3_IDLE_TIMEOUT",
+            default_value_t = 300
+        )
+    )]
+    pub idle_timeout: u64,
+}
+
 /// Storage options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
@@ -449,6 +503,12 @@ impl Config {
                 webhook_queue: 1000,
                 hide_delete_all_button: false,
             },
+            pop3: Pop3Config {
+                bind: None,
+                auth_file: None,
+                max_connections: 64,
+                idle_timeout: 300,
+            },
             store: StoreConfig {
                 max_messages: 1000,
                 max_store_mb: 512,
@@ -548,5 +608,26 @@ mod tests {
         assert_eq!(cli.config.store.max_messages, 5);
         assert!(cli.config.smtp.smtp_auth_accept_any);
         assert_eq!(cli.config.smtp.smtp_max_recipients, 3);
+    }
+
+    #[test]
+    fn pop3_is_off_by_default_and_takes_mailpits_flags() {
+        assert_eq!(Config::defaults().pop3.bind, None);
+        let cli = Cli::parse_from([
+            "mailcatch",
+            "--pop3",
+            "127.0.0.1:1110",
+            "--pop3-auth-file",
+            "/tmp/users",
+            "--pop3-max-connections",
+            "5",
+        ]);
+        assert_eq!(cli.config.pop3.bind.unwrap().port(), 1110);
+        assert_eq!(
+            cli.config.pop3.auth_file.as_deref(),
+            Some(std::path::Path::new("/tmp/users"))
+        );
+        assert_eq!(cli.config.pop3.max_connections, 5);
+        assert_eq!(cli.config.pop3.idle_timeout, 300);
     }
 }

@@ -37,6 +37,7 @@ pub mod credentials;
 mod embed;
 mod extract;
 mod http;
+pub mod pop3;
 mod running;
 mod sendmail;
 mod settings;

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
-use crate::{http, smtp};
+use crate::{http, pop3, smtp};
 
 /// Why mailcatch could not start. Nothing is listening when this is returned.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,8 @@ pub struct Running {
     pub smtps_addr: Option<SocketAddr>,
     /// Where the HTTP API and web UI are bound.
     pub http_addr: SocketAddr,
+    /// Where the POP3 listener is bound, if `--pop3` was given.
+    pub pop3_addr: Option<SocketAddr>,
     /// The shared core: settings, store, counters and change feed.
     pub app: Arc<App>,
     shutdown: Shutdown,
@@ -63,6 +65,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 
     let smtp = smtp::server::bind(app.clone()).await?;
     let http = http::bind(app.clone()).await?;
+    let pop3 = pop3::server::bind(app.clone()).await?;
     let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
     // The webhook listens before the first message can arrive.
     if let Some(url) = app.settings.config.http.webhook_url.clone() {
@@ -74,8 +77,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             shutdown.clone(),
         ));
     }
+    let pop3_addr = pop3.as_ref().map(|pop3| pop3.addr);
     tasks.spawn(smtp.serve(shutdown.clone()));
     tasks.spawn(http.serve(shutdown.clone()));
+    if let Some(pop3) = pop3 {
+        tracing::info!(%pop3.addr, "POP3 is running");
+        tasks.spawn(pop3.serve(shutdown.clone()));
+    }
     if let Some(age) = max_age {
         tasks.spawn(expire(app.clone(), age, shutdown.clone()));
     }
@@ -85,6 +93,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         smtp_addr,
         smtps_addr,
         http_addr,
+        pop3_addr,
         app,
         shutdown,
         tasks,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::StartError;
 use crate::chaos::{Chaos, Triggers};
-use crate::config::{Config, HttpConfig, SmtpConfig};
+use crate::config::{Config, HttpConfig, Pop3Config, SmtpConfig};
 use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
 use crate::smtp::auth::AuthMode;
@@ -29,6 +29,8 @@ pub struct Settings {
     /// `None` when the UI and API are open.
     pub(crate) http_credentials: Option<Credentials>,
     pub(crate) cors: CorsPolicy,
+    /// Who may log in to POP3; `Some` exactly when `--pop3` is given.
+    pub(crate) pop3_credentials: Option<Credentials>,
     /// Where messages are kept, and the caps on them.
     pub(crate) engine: Engine,
     pub(crate) limits: StoreLimits,
@@ -54,6 +56,7 @@ impl Settings {
         let http_credentials = http_credentials(&config.http)?;
         let cors = CorsPolicy::parse(config.http.api_cors.as_deref());
         check_webhook_url(config.http.webhook_url.as_deref())?;
+        let pop3_credentials = pop3_credentials(&config.pop3)?;
         let engine = config.engine().map_err(StartError::Config)?;
         let limits = config.store_limits();
         Ok(Settings {
@@ -65,6 +68,7 @@ impl Settings {
             smtp_auth,
             http_credentials,
             cors,
+            pop3_credentials,
         })
     }
 }
@@ -170,6 +174,27 @@ fn http_credentials(config: &HttpConfig) -> Result<Option<Credentials>, StartErr
     Ok((!credentials.is_empty()).then_some(credentials))
 }
 
+/// The POP3 users, when POP3 is on. `--pop3` without `--pop3-auth-file`
+/// is an error, as in Mailpit: a POP3 server anyone could empty is never
+/// started by accident. An unreadable file, or one with no pairs, is too.
+fn pop3_credentials(config: &Pop3Config) -> Result<Option<Credentials>, StartError> {
+    if config.bind.is_none() {
+        return Ok(None);
+    }
+    let Some(path) = &config.auth_file else {
+        return Err(StartError::Config("--pop3 needs --pop3-auth-file".into()));
+    };
+    let credentials = Credentials::read(path)
+        .map_err(|e| StartError::Config(format!("--pop3-auth-file {}: {e}", path.display())))?;
+    if credentials.is_empty() {
+        return Err(StartError::Config(format!(
+            "--pop3-auth-file {}: no user:password lines",
+            path.display()
+        )));
+    }
+    Ok(Some(credentials))
+}
+
 /// Shows what was resolved, never a password (so not the `Config`, whose
 /// `--smtp-auth` and `--ui-auth` hold them in plain text).
 impl fmt::Debug for Settings {
@@ -180,6 +205,7 @@ impl fmt::Debug for Settings {
             .field("smtp_auth", &self.smtp_auth)
             .field("http_credentials", &self.http_credentials)
             .field("cors", &self.cors)
+            .field("pop3_credentials", &self.pop3_credentials)
             .finish_non_exhaustive()
     }
 }
@@ -340,6 +366,42 @@ mod tests {
         let blank = TempFile::new("ui-auth-blank", "# nobody\n");
         let empty = refusal(|c| c.http.ui_auth_file = Some(blank.0.clone()));
         assert!(empty.contains("no user:password lines"), "{empty}");
+    }
+
+    #[test]
+    fn pop3_needs_an_auth_file_with_users() {
+        let settings = resolve(|_| {}).unwrap();
+        assert!(
+            settings.pop3_credentials.is_none(),
+            "POP3 is off by default"
+        );
+        let bind = || Some("127.0.0.1:0".parse().unwrap());
+        let refused = refusal(|c| c.pop3.bind = bind());
+        assert!(
+            refused.contains("--pop3 needs --pop3-auth-file"),
+            "{refused}"
+        );
+        let missing = refusal(|c| {
+            c.pop3.bind = bind();
+            c.pop3.auth_file = Some("/nonexistent/users".into());
+        });
+        assert!(
+            missing.contains("--pop3-auth-file /nonexistent/users"),
+            "{missing}"
+        );
+        let blank = TempFile::new("pop3-auth-blank", "# nobody\n");
+        let empty = refusal(|c| {
+            c.pop3.bind = bind();
+            c.pop3.auth_file = Some(blank.0.clone());
+        });
+        assert!(empty.contains("no user:password lines"), "{empty}");
+        let file = TempFile::new("pop3-auth", "alice:secret\n");
+        let settings = resolve(|c| {
+            c.pop3.bind = bind();
+            c.pop3.auth_file = Some(file.0.clone());
+        })
+        .unwrap();
+        assert!(settings.pop3_credentials.unwrap().check("alice", "secret"));
     }
 
     #[test]

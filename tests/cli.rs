@@ -54,6 +54,12 @@ fn help_explains_every_option() {
         "--smtp-max-connections",
         "--smtp-idle-timeout",
         "--smtp-max-errors",
+        "--pop3 ",
+        "--pop3-auth-file",
+        "--pop3-max-connections",
+        "--pop3-idle-timeout",
+        "MP_POP3_BIND_ADDR",
+        "MP_POP3_AUTH_FILE",
         "--max ",
         "--max-store-size",
         "--verbose",
@@ -79,6 +85,22 @@ fn bad_configuration_exits_with_a_clear_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("certificate"));
+
+    let output = std::process::Command::new(BIN)
+        .args([
+            "--pop3",
+            "127.0.0.1:0",
+            "--smtp",
+            "127.0.0.1:0",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("MP_POP3_AUTH_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--pop3 needs --pop3-auth-file"), "{stderr}");
 }
 
 #[test]

@@ -74,6 +74,11 @@ impl Server {
         self.inner().http_url()
     }
 
+    /// Where POP3 listens, if the builder's `pop3_addr` turned it on.
+    pub fn pop3_addr(&self) -> Option<SocketAddr> {
+        self.inner().pop3_addr()
+    }
+
     /// Every stored message, newest first.
     pub fn messages(&self) -> Result<Vec<Mail>, Error> {
         self.runtime.block_on(self.inner().messages())

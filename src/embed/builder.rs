@@ -97,6 +97,14 @@ impl ServerBuilder {
         hide_delete_all_button: http.hide_delete_all_button = bool;
         /// Delete messages older than this.
         max_age: store.max_age = Option<Duration>;
+        /// Also serve POP3 here; needs [`ServerBuilder::pop3_auth_file`].
+        pop3_addr: pop3.bind = Option<SocketAddr>;
+        /// A file of `user:password` lines allowed to log in to POP3.
+        pop3_auth_file: pop3.auth_file = Option<PathBuf>;
+        /// Most concurrent POP3 connections.
+        pop3_max_connections: pop3.max_connections = usize;
+        /// Seconds a POP3 client may stay silent before it is disconnected.
+        pop3_idle_timeout_secs: pop3.idle_timeout = u64;
     }
 
     /// SMTP listen address (default `127.0.0.1:0`, a free port).

@@ -100,6 +100,11 @@ impl Server {
         format!("http://{}", self.running().http_addr)
     }
 
+    /// Where POP3 listens, if [`ServerBuilder::pop3_addr`] turned it on.
+    pub fn pop3_addr(&self) -> Option<SocketAddr> {
+        self.running().pop3_addr
+    }
+
     /// Every stored message, newest first.
     pub async fn messages(&self) -> Result<Vec<Mail>, Error> {
         let page = self.running().store().list(0, 0, None).await?;

@@ -1,0 +1,4 @@
+//! The POP3 side (`--pop3`): a sans-IO session state machine and the tokio
+//! transport, serving the stored messages to mail clients as Mailpit does.
+pub(crate) mod server;
+pub mod session;

@@ -1,0 +1,242 @@
+//! The POP3 transport: accept loop, connection cap, bounded lines and
+//! time-outs. It moves bytes between sockets and the sans-IO [`Session`],
+//! and does the store work the session asks for.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::session::{self, Action, Entry, MAX_LINE, Session, SessionConfig};
+use crate::shutdown::Shutdown;
+use crate::store::Selection;
+use crate::{App, StartError};
+
+/// How long a failed PASS is answered late, so passwords cannot be tried
+/// quickly.
+const LOGIN_FAILURE_DELAY: Duration = Duration::from_secs(1);
+
+/// A bound POP3 listener, ready to serve.
+pub(crate) struct Pop3Server {
+    /// Where it is bound (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// What every connection task needs.
+struct Shared {
+    session: Arc<SessionConfig>,
+    app: Arc<App>,
+    idle_timeout: Duration,
+    grace: Duration,
+    connections: Arc<Semaphore>,
+}
+
+/// Binds the POP3 listener if `--pop3` was given. The credentials were
+/// loaded, and their presence checked, by
+/// [`crate::settings::Settings::resolve`].
+pub(crate) async fn bind(app: Arc<App>) -> Result<Option<Pop3Server>, StartError> {
+    let config = &app.settings.config;
+    let (Some(addr), Some(credentials)) = (config.pop3.bind, &app.settings.pop3_credentials) else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok(Some(Pop3Server {
+        addr: bound,
+        listener,
+        shared: Arc::new(Shared {
+            session: Arc::new(SessionConfig {
+                credentials: credentials.clone(),
+            }),
+            app: app.clone(),
+            idle_timeout: Duration::from_secs(config.pop3.idle_timeout.max(1)),
+            grace: Duration::from_secs(config.smtp.shutdown_grace),
+            connections: Arc::new(Semaphore::new(config.pop3.max_connections.max(1))),
+        }),
+    }))
+}
+
+impl Pop3Server {
+    /// Accepts connections until shutdown; sessions then end at their next
+    /// read (without applying their deletions), within the grace period.
+    pub async fn serve(self, mut shutdown: Shutdown) {
+        let mut tasks = JoinSet::new();
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                _ = shutdown.wait() => break,
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            };
+            let Ok((stream, peer)) = accepted else {
+                continue;
+            };
+            let shared = self.shared.clone();
+            match shared.connections.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let shutdown = shutdown.clone();
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        if let Err(error) = connection(&shared, stream, shutdown).await {
+                            tracing::debug!(%peer, %error, "POP3 connection ended with an error");
+                        }
+                    });
+                }
+                Err(_) => {
+                    tasks.spawn(async move {
+                        let mut stream = stream;
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(2),
+                            stream.write_all(session::TOO_MANY_CONNECTIONS.as_bytes()),
+                        )
+                        .await;
+                    });
+                }
+            }
+        }
+        let drained = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.shared.grace, drained)
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; closing remaining POP3 sessions");
+        }
+    }
+}
+
+/// What reading one command line gave.
+enum Read {
+    Line(Vec<u8>),
+    TooLong,
+    /// End of input, a time-out or shutdown: the reply to send, if any.
+    End(Option<&'static str>),
+}
+
+async fn connection(
+    shared: &Shared,
+    stream: TcpStream,
+    mut shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::with_capacity(4096, reader);
+    let mut session = Session::new(shared.session.clone());
+    let write = async |writer: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8]| {
+        match tokio::time::timeout(shared.idle_timeout, writer.write_all(bytes)).await {
+            Ok(result) => result,
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
+    };
+    write(&mut writer, session.greeting().as_bytes()).await?;
+    loop {
+        let read = tokio::select! {
+            read = tokio::time::timeout(shared.idle_timeout, read_line(&mut reader)) => match read {
+                Ok(read) => read?,
+                Err(_) => Read::End(Some(session::IDLE_TIMEOUT)),
+            },
+            _ = shutdown.wait() => Read::End(Some(session::SHUTTING_DOWN)),
+        };
+        let line = match read {
+            Read::Line(line) => line,
+            Read::TooLong => {
+                write(&mut writer, session::LINE_TOO_LONG.as_bytes()).await?;
+                break;
+            }
+            Read::End(reply) => {
+                if let Some(reply) = reply {
+                    write(&mut writer, reply.as_bytes()).await?;
+                }
+                break;
+            }
+        };
+        match session.line(&line) {
+            Action::Reply(reply) => write(&mut writer, reply.as_bytes()).await?,
+            Action::RejectLogin(reply) => {
+                tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
+                write(&mut writer, reply.as_bytes()).await?;
+            }
+            Action::OpenMaildrop => {
+                let reply = match maildrop(&shared.app).await {
+                    Ok(maildrop) => session.opened(maildrop),
+                    Err(error) => {
+                        tracing::warn!(%error, "POP3 maildrop not loaded");
+                        write(&mut writer, session.open_failed().as_bytes()).await?;
+                        break;
+                    }
+                };
+                write(&mut writer, reply.as_bytes()).await?;
+            }
+            Action::Send { id, top } => {
+                let store = &shared.app.store;
+                let raw = match store.get(&id).await {
+                    Ok(Some(message)) => store.raw(&message).await.ok(),
+                    _ => None,
+                };
+                match raw {
+                    Some(raw) => write(&mut writer, &session::render(&raw, top)).await?,
+                    None => write(&mut writer, session::NO_LONGER_STORED.as_bytes()).await?,
+                }
+            }
+            Action::Update(ids) => {
+                let success = ids.is_empty()
+                    || match shared.app.store.delete(Selection::Ids(&ids)).await {
+                        Ok(_) => true,
+                        Err(error) => {
+                            tracing::warn!(%error, "POP3 deletions not applied");
+                            false
+                        }
+                    };
+                write(&mut writer, session.updated(success).as_bytes()).await?;
+                break;
+            }
+            Action::Close(reply) => {
+                write(&mut writer, reply.as_bytes()).await?;
+                break;
+            }
+        }
+    }
+    let _ = writer.shutdown().await;
+    Ok(())
+}
+
+/// Reads one line of at most [`MAX_LINE`] bytes, its `\n` included.
+async fn read_line(
+    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
+) -> std::io::Result<Read> {
+    let mut line = Vec::new();
+    let n = (&mut *reader)
+        .take(MAX_LINE as u64)
+        .read_until(b'\n', &mut line)
+        .await?;
+    Ok(match line.last() {
+        _ if n == 0 => Read::End(None),
+        Some(b'\n') => Read::Line(line),
+        // MAX_LINE bytes without a line end: too long.
+        _ if line.len() >= MAX_LINE => Read::TooLong,
+        // The connection ended in the middle of a line.
+        _ => Read::End(None),
+    })
+}
+
+/// The stored messages, oldest first: the session's maildrop.
+async fn maildrop(app: &App) -> Result<Vec<Entry>, crate::store::StoreError> {
+    let page = app.store.list(0, 0, None).await?;
+    Ok(page
+        .messages
+        .iter()
+        .rev()
+        .map(|message| Entry {
+            id: message.id().to_string(),
+            size: message.size(),
+        })
+        .collect())
+}
