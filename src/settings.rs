@@ -8,11 +8,11 @@ use crate::store::{Engine, StoreLimits};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::StartError;
 use crate::chaos::{Chaos, Triggers};
 use crate::config::{Config, HttpConfig, Pop3Config, SmtpConfig};
 use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
+use crate::running::StartError;
 use crate::smtp::auth::AuthMode;
 use crate::tls::{self, CertSource};
 

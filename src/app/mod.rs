@@ -51,10 +51,10 @@ pub use wait::{Cursor, Outcome, WaitError, WaitRequest};
 
 impl App {
     /// Opens the store the settings name and builds the core around it.
-    pub(crate) fn open(settings: Settings) -> Result<App, crate::StartError> {
+    pub(crate) fn open(settings: Settings) -> Result<App, crate::running::StartError> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let store = Store::open(&settings.engine, settings.limits, events.clone())
-            .map_err(|e| crate::StartError::Database(e.to_string()))?;
+            .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
         Ok(App {
             store,
             settings,

@@ -38,7 +38,9 @@ impl ServerBuilder {
             .thread_name("mailcatch")
             .enable_all()
             .build()
-            .map_err(|e| Error::Start(crate::StartError::Config(format!("runtime: {e}"))))?;
+            .map_err(|e| {
+                Error::Start(crate::running::StartError::Config(format!("runtime: {e}")))
+            })?;
         let server = runtime.block_on(self.0.start())?;
         Ok(Server {
             server: Some(server),

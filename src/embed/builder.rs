@@ -163,7 +163,7 @@ impl ServerBuilder {
 
     /// Starts the server; it is listening when this returns.
     pub async fn start(self) -> Result<Server, Error> {
-        let running = crate::start(self.config).await?;
+        let running = crate::running::start(self.config).await?;
         Ok(Server::from_running(running))
     }
 }

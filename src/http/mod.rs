@@ -35,10 +35,11 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::app::App;
+use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
 use crate::store::{Store, StoreError, StoredMessage};
-use crate::{App, StartError};
 use error::ApiError;
 use params::Params;
 

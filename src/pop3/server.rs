@@ -12,9 +12,10 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::session::{self, Action, Entry, MAX_LINE, Session, SessionConfig};
+use crate::app::App;
+use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::Selection;
-use crate::{App, StartError};
 
 /// How long a failed PASS is answered late, so passwords cannot be tried
 /// quickly.

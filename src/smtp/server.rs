@@ -14,10 +14,11 @@ use tokio::task::JoinSet;
 
 use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
+use crate::app::App;
+use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::StoreError;
 use crate::tls;
-use crate::{App, StartError};
 
 /// How much is read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;

@@ -14,7 +14,7 @@ pub(crate) use rustls::{Acceptor, Stream, acceptor, info};
 #[cfg(not(feature = "tls"))]
 pub(crate) use without::{Acceptor, Stream, acceptor, info};
 
-use crate::StartError;
+use crate::running::StartError;
 
 /// Where the certificate comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

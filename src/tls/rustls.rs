@@ -7,7 +7,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, pki_types::CertificateDer, pki_types::PrivateKeyDer};
 
 use super::CertSource;
-use crate::StartError;
+use crate::running::StartError;
 use crate::store::TlsInfo;
 
 pub(crate) type Acceptor = tokio_rustls::TlsAcceptor;

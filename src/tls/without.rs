@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::CertSource;
-use crate::StartError;
+use crate::running::StartError;
 use crate::store::TlsInfo;
 
 #[derive(Clone)]
