@@ -302,9 +302,12 @@ pub struct HttpConfig {
     )]
     pub webhook_queue: usize,
 
-    /// Serve Prometheus metrics at /metrics (behind the UI's auth, if any).
-    #[cfg_attr(feature = "cli", arg(long, env = "MP_ENABLE_PROMETHEUS", value_parser = BoolishValueParser::new(), default_value_t = false))]
-    pub enable_prometheus: bool,
+    /// Prometheus metrics at /metrics: `true` on the HTTP listener (behind its auth), or an address such as 0.0.0.0:9090 for a listener of its own.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_ENABLE_PROMETHEUS", value_name = "true|ADDR")
+    )]
+    pub enable_prometheus: Option<String>,
 
     /// Hide the "delete all" button in the UI.
     #[cfg_attr(feature = "cli", arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false))]
@@ -497,7 +500,7 @@ impl Config {
                 ws_buffer: 256,
                 wait_max: 300,
                 wait_max_waiters: 10_000,
-                enable_prometheus: false,
+                enable_prometheus: None,
                 webhook_url: None,
                 webhook_limit: 1,
                 webhook_queue: 1000,

@@ -48,6 +48,8 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the POP3 listener is bound, if `--pop3` was given.
     pub pop3_addr: Option<SocketAddr>,
+    /// Where `/metrics` has a listener of its own, if it has.
+    pub metrics_addr: Option<SocketAddr>,
     /// The shared core: settings, store, counters and change feed.
     pub app: Arc<App>,
     shutdown: Shutdown,
@@ -66,6 +68,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let smtp = smtp::server::bind(app.clone()).await?;
     let http = http::bind(app.clone()).await?;
     let pop3 = pop3::server::bind(app.clone()).await?;
+    let metrics = http::metrics::bind(&app).await?;
     let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
     // The webhook listens before the first message can arrive.
     if let Some(url) = app.settings.config.http.webhook_url.clone() {
@@ -78,6 +81,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ));
     }
     let pop3_addr = pop3.as_ref().map(|pop3| pop3.addr);
+    let metrics_addr = metrics.as_ref().map(|metrics| metrics.addr);
+    if let Some(metrics) = metrics {
+        tasks.spawn(metrics.serve(shutdown.clone()));
+    }
     tasks.spawn(smtp.serve(shutdown.clone()));
     tasks.spawn(http.serve(shutdown.clone()));
     if let Some(pop3) = pop3 {
@@ -94,6 +101,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         smtps_addr,
         http_addr,
         pop3_addr,
+        metrics_addr,
         app,
         shutdown,
         tasks,

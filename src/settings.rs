@@ -31,6 +31,8 @@ pub struct Settings {
     pub(crate) cors: CorsPolicy,
     /// Who may log in to POP3; `Some` exactly when `--pop3` is given.
     pub(crate) pop3_credentials: Option<Credentials>,
+    /// Where `/metrics` is served, if anywhere.
+    pub(crate) prometheus: crate::http::metrics::Prometheus,
     /// Where messages are kept, and the caps on them.
     pub(crate) engine: Engine,
     pub(crate) limits: StoreLimits,
@@ -57,9 +59,13 @@ impl Settings {
         let cors = CorsPolicy::parse(config.http.api_cors.as_deref());
         check_webhook_url(config.http.webhook_url.as_deref())?;
         let pop3_credentials = pop3_credentials(&config.pop3)?;
+        let prometheus =
+            crate::http::metrics::Prometheus::parse(config.http.enable_prometheus.as_deref())
+                .map_err(StartError::Config)?;
         let engine = config.engine().map_err(StartError::Config)?;
         let limits = config.store_limits();
         Ok(Settings {
+            prometheus,
             engine,
             limits,
             config,

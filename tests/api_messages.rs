@@ -379,7 +379,7 @@ async fn prometheus_metrics_only_when_enabled() {
     assert_eq!(api.call(Method::GET, "/metrics").await.0, 404);
     api.shutdown().await;
 
-    let api = api_support::start_with(|c| c.http.enable_prometheus = true).await;
+    let api = api_support::start_with(|c| c.http.enable_prometheus = Some("true".into())).await;
     api.insert(&simple("a@example.com", "b@example.com", "counted", "x"))
         .await;
     let (status, text) = api.call(Method::GET, "/metrics").await;
@@ -392,5 +392,25 @@ async fn prometheus_metrics_only_when_enabled() {
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
     }
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn prometheus_metrics_on_a_listener_of_their_own() {
+    let api =
+        api_support::start_with(|c| c.http.enable_prometheus = Some("127.0.0.1:0".into())).await;
+    assert_eq!(
+        api.call(Method::GET, "/metrics").await.0,
+        404,
+        "not on the HTTP listener"
+    );
+    let addr = api.running.metrics_addr.expect("a metrics listener");
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.lines().any(|l| l == "mailcatch_messages 0"), "{text}");
     api.shutdown().await;
 }

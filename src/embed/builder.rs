@@ -92,7 +92,7 @@ impl ServerBuilder {
         /// New messages waiting for the webhook before more are dropped.
         webhook_queue: http.webhook_queue = usize;
         /// Serve Prometheus metrics at `/metrics`.
-        enable_prometheus: http.enable_prometheus = bool;
+        enable_prometheus: http.enable_prometheus = Option<String>;
         /// Hide the UI's "delete all" button.
         hide_delete_all_button: http.hide_delete_all_button = bool;
         /// Delete messages older than this.

@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod safe_download;
@@ -186,7 +187,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(ui::router())
         .merge(envelope::router())
         .merge(wait::router())
-        .merge(metrics_route(&state))
+        .merge(metrics::route(&state))
         .merge(extract::router())
         .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
@@ -204,23 +205,6 @@ pub fn router(state: Arc<HttpState>) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-}
-
-/// `GET /metrics` when `--enable-prometheus` is set; otherwise no route.
-fn metrics_route(state: &HttpState) -> Router<Arc<HttpState>> {
-    if !state.app.settings.config.http.enable_prometheus {
-        return Router::new();
-    }
-    Router::new().route("/metrics", get(metrics))
-}
-
-async fn metrics(
-    axum::extract::State(state): axum::extract::State<Arc<HttpState>>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let text = state.app.metrics_text().await?;
-    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
 /// `mailcatch readyz`: a dependency-free probe of `/readyz` for container

@@ -25,7 +25,7 @@ EOF
 
 log="$(mktemp)"
 "$binary" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --enable-chaos \
-    --enable-prometheus >"$log" 2>&1 &
+    --enable-prometheus true >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
     kill "$server_pid" 2>/dev/null || true
