@@ -145,24 +145,15 @@ impl HttpState {
         message: &Arc<StoredMessage>,
         read: impl FnOnce(&StoredMessage, bytes::Bytes) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        read_raw(self.store(), message, read).await
+        let raw = self.store().raw(message).await?;
+        if message.size() < crate::store::LARGE_MESSAGE_BYTES {
+            return Ok(read(message, raw));
+        }
+        let message = message.clone();
+        tokio::task::spawn_blocking(move || read(&message, raw))
+            .await
+            .map_err(|_| ApiError::Store(StoreError::Unavailable("reading failed".into())))
     }
-}
-
-/// [`HttpState::read_raw`] for handlers that hold only the store.
-pub async fn read_raw<T: Send + 'static>(
-    store: &Store,
-    message: &Arc<StoredMessage>,
-    read: impl FnOnce(&StoredMessage, bytes::Bytes) -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let raw = store.raw(message).await?;
-    if message.size() < crate::store::LARGE_MESSAGE_BYTES {
-        return Ok(read(message, raw));
-    }
-    let message = message.clone();
-    tokio::task::spawn_blocking(move || read(&message, raw))
-        .await
-        .map_err(|_| ApiError::Store(StoreError::Unavailable("reading failed".into())))
 }
 
 /// Every route. `/livez` and `/readyz` sit outside auth; the API, the views

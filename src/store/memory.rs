@@ -62,11 +62,10 @@ impl MemoryStore {
     /// Drops the oldest messages until both caps hold, always keeping the
     /// newest message even if it alone exceeds the byte cap.
     fn evict_over_limits(&self, inner: &mut Inner) -> u64 {
-        let (max_messages, max_bytes) = (self.limits.max_messages, self.limits.max_bytes);
         let mut evicted = 0;
-        while inner.messages.len() > 1
-            && ((max_messages > 0 && inner.messages.len() > max_messages)
-                || (max_bytes > 0 && inner.bytes > max_bytes))
+        while self
+            .limits
+            .exceeded_by(inner.messages.len(), inner.bytes as u64)
         {
             let Some((_, oldest)) = inner.messages.pop_first() else {
                 break;

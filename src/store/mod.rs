@@ -55,6 +55,17 @@ pub struct StoreLimits {
     pub max_age: Option<Duration>,
 }
 
+impl StoreLimits {
+    /// Whether a store of `count` messages and `bytes` bytes is over the
+    /// count or byte cap. The newest message is always kept, even alone
+    /// over the byte cap, so one message is never over.
+    pub(crate) fn exceeded_by(&self, count: usize, bytes: u64) -> bool {
+        count > 1
+            && ((self.max_messages > 0 && count > self.max_messages)
+                || (self.max_bytes > 0 && bytes > self.max_bytes as u64))
+    }
+}
+
 impl Default for StoreLimits {
     fn default() -> Self {
         Self {

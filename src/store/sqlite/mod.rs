@@ -477,12 +477,8 @@ fn delete_row(cx: &mut Context<'_>, seq: i64) -> rusqlite::Result<bool> {
 /// Deletes the oldest messages until both caps hold, always keeping the
 /// newest (as the memory engine does).
 fn evict_over_limits(cx: &mut Context<'_>) -> rusqlite::Result<u64> {
-    let (max_messages, max_bytes) = (cx.limits.max_messages, cx.limits.max_bytes as u64);
     let mut evicted = 0;
-    while cx.totals.total > 1
-        && ((max_messages > 0 && cx.totals.total > max_messages)
-            || (max_bytes > 0 && cx.totals.bytes > max_bytes))
-    {
+    while cx.limits.exceeded_by(cx.totals.total, cx.totals.bytes) {
         let oldest: i64 = cx
             .conn
             .prepare_cached("SELECT seq FROM messages ORDER BY seq LIMIT 1")?

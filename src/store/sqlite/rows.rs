@@ -137,12 +137,7 @@ impl NewRows {
         let (data, lz4) = message.raw_kept().kept();
         conn.prepare_cached("INSERT INTO message_raw (seq, lz4, data) VALUES (?1, ?2, ?3)")?
             .execute(params![seq, lz4, data])?;
-        let mut add =
-            conn.prepare_cached("INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?1, ?2)")?;
-        for tag in &self.tags {
-            add.execute(params![seq, tag])?;
-        }
-        Ok(())
+        add_tag_rows(conn, seq, &self.tags)
     }
 }
 
@@ -150,16 +145,23 @@ impl NewRows {
 pub(super) fn write_tags(conn: &Connection, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM message_tags WHERE seq = ?1")?
         .execute([seq])?;
-    let mut add =
-        conn.prepare_cached("INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?1, ?2)")?;
-    for tag in tags {
-        add.execute(params![seq, tag])?;
-    }
+    add_tag_rows(conn, seq, tags)?;
     conn.prepare_cached("UPDATE messages SET tags = ?2 WHERE seq = ?1")?
         .execute(params![
             seq,
             serde_json::to_string(tags).map_err(json_error)?
         ])?;
+    Ok(())
+}
+
+/// Adds the tag rows of message `seq` (the index `tag:` searches and tag
+/// counts read).
+fn add_tag_rows(conn: &Connection, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+    let mut add =
+        conn.prepare_cached("INSERT OR IGNORE INTO message_tags (seq, tag) VALUES (?1, ?2)")?;
+    for tag in tags {
+        add.execute(params![seq, tag])?;
+    }
     Ok(())
 }
 

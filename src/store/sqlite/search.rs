@@ -25,11 +25,10 @@ use crate::store::{Page, Query, StoredMessage};
 /// only when the Bloom filter proves the text lacks the needle.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("mc_bloom", 2, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        let bytes = |index| match ctx.get_raw(index) {
-            ValueRef::Text(b) | ValueRef::Blob(b) => b,
-            _ => &[],
-        };
-        Ok(super::bloom::might_contain(bytes(0), bytes(1)))
+        Ok(super::bloom::might_contain(
+            bytes_of(ctx.get_raw(0)),
+            bytes_of(ctx.get_raw(1)),
+        ))
     })?;
     conn.create_scalar_function(
         "mc_contains",
@@ -189,9 +188,18 @@ fn clamp(n: u64) -> i64 {
 
 /// Every match's sequence number and read flag, newest first.
 fn matches(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<(i64, bool)>> {
+    matches_up_to(conn, query, -1)
+}
+
+/// At most `limit` matches (-1: all), newest first.
+fn matches_up_to(
+    conn: &Connection,
+    query: &Query,
+    limit: i64,
+) -> rusqlite::Result<Vec<(i64, bool)>> {
     let condition = Condition::of(query);
     let sql = format!(
-        "SELECT m.seq, m.read FROM {} WHERE {} ORDER BY {}.seq DESC",
+        "SELECT m.seq, m.read FROM {} WHERE {} ORDER BY {}.seq DESC LIMIT {limit}",
         condition.from(),
         condition.sql.replace(DRIVER, condition.driver()),
         condition.driver()
@@ -242,7 +250,12 @@ pub(super) fn latest(
     conn: &Connection,
     query: &Query,
 ) -> rusqlite::Result<Option<Arc<StoredMessage>>> {
-    Ok(search(conn, query, 0, 1)?.messages.pop())
+    // The newest match only: no need to count the others.
+    let newest: Vec<i64> = matches_up_to(conn, query, 1)?
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .collect();
+    Ok(load(conn, &newest)?.pop())
 }
 
 /// The sequence number of every match.
