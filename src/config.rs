@@ -397,6 +397,28 @@ pub struct StoreConfig {
     #[cfg_attr(feature = "cli", arg(long = "max-age", env = "MP_MAX_AGE", value_parser = parse_age))]
     pub max_age: Option<std::time::Duration>,
 
+    /// Most messages kept in any one mailbox; the mailbox's oldest are evicted first. 0 means no cap.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "mailbox-max",
+            env = "MAILCATCH_MAILBOX_MAX",
+            default_value_t = 0
+        )
+    )]
+    pub max_per_mailbox: usize,
+
+    /// Most mailboxes; creating more is refused, and mail routed to a new one goes to `default`. 0 means no cap.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "max-mailboxes",
+            env = "MAILCATCH_MAX_MAILBOXES",
+            default_value_t = crate::store::DEFAULT_MAX_MAILBOXES
+        )
+    )]
+    pub max_mailboxes: usize,
+
     /// Keep messages in this SQLite database file (created if absent), so they survive restarts; in memory if unset.
     #[cfg_attr(
         feature = "cli",
@@ -516,6 +538,8 @@ impl Config {
                 max_messages: 1000,
                 max_store_mb: 512,
                 max_age: None,
+                max_per_mailbox: 0,
+                max_mailboxes: crate::store::DEFAULT_MAX_MAILBOXES,
                 database: None,
             },
             log: LogConfig {
@@ -539,6 +563,8 @@ impl Config {
             max_messages: self.store.max_messages,
             max_bytes: self.store.max_store_mb.saturating_mul(MB),
             max_age: self.store.max_age,
+            max_per_mailbox: self.store.max_per_mailbox,
+            max_mailboxes: self.store.max_mailboxes,
         }
     }
 

@@ -1,6 +1,11 @@
 //! User names and passwords: one type for SMTP AUTH (`--smtp-auth-file`,
 //! `--smtp-auth`) and the UI's basic auth (`--ui-auth-file`, `--ui-auth`).
 //!
+//! An entry is `user:password`, or `user:password:mailbox1,mailbox2` to tie
+//! the user to mailboxes: for SMTP, the first names where the user's mail
+//! goes; for the UI, the only mailboxes the user may see. A password that
+//! itself holds a `:` is written with a trailing `:` (an empty list).
+//!
 //! Every check compares the SHA-256 digests of both sides in constant time,
 //! against every pair, without stopping at the first match: how long a
 //! check takes reveals neither which user exists, nor how much of a
@@ -25,6 +30,8 @@ struct Pair {
     password: String,
     user_digest: [u8; 32],
     password_digest: [u8; 32],
+    /// The mailboxes the entry names (canonical), or none.
+    mailboxes: Vec<String>,
 }
 
 impl Credentials {
@@ -36,15 +43,54 @@ impl Credentials {
             .lines()
             .filter(|line| !line.trim_start().starts_with('#'))
             .flat_map(str::split_whitespace)
-            .filter_map(|pair| pair.split_once(':'))
-            .map(|(user, password)| Pair {
-                user: user.to_string(),
-                password: password.to_string(),
-                user_digest: digest(user.as_bytes()),
-                password_digest: digest(password.as_bytes()),
+            .filter_map(|entry| entry.split_once(':'))
+            .map(|(user, rest)| {
+                let (password, mailboxes) = match rest.rsplit_once(':') {
+                    Some((password, list)) => (password, mailbox_list(list)),
+                    None => (rest, Vec::new()),
+                };
+                Pair::new(user, password, mailboxes)
             })
             .collect();
         Credentials { pairs }
+    }
+
+    /// Adds one entry (a mailbox's own SMTP credentials, made at run time).
+    pub fn add(&mut self, user: &str, password: &str, mailboxes: Vec<String>) {
+        self.pairs.push(Pair::new(user, password, mailboxes));
+    }
+
+    /// Removes every entry of `user`.
+    pub fn remove(&mut self, user: &str) {
+        self.pairs.retain(|pair| pair.user != user);
+    }
+
+    /// Whether `user` has an entry (not constant time: for routing, after
+    /// the credentials were checked).
+    pub fn has_user(&self, user: &str) -> bool {
+        self.pairs.iter().any(|pair| pair.user == user)
+    }
+
+    /// The mailboxes the entry of `user` with `password` names, or `None`
+    /// when the pair is not accepted. Checked in constant time as
+    /// [`Credentials::check`]; only a match is then looked up.
+    pub fn mailboxes_of(&self, user: &str, password: &str) -> Option<&[String]> {
+        if !self.check(user, password) {
+            return None;
+        }
+        self.pairs
+            .iter()
+            .find(|pair| pair.user == user && pair.password == password)
+            .map(|pair| pair.mailboxes.as_slice())
+    }
+
+    /// The mailboxes of `user`'s first entry (for a challenge-response
+    /// login, once [`Credentials::check_response`] accepted it).
+    pub fn mailboxes_of_user(&self, user: &str) -> Option<&[String]> {
+        self.pairs
+            .iter()
+            .find(|pair| pair.user == user)
+            .map(|pair| pair.mailboxes.as_slice())
     }
 
     /// Reads and parses a file of pairs, as [`Credentials::parse`].
@@ -102,6 +148,25 @@ impl Credentials {
     }
 }
 
+impl Pair {
+    fn new(user: &str, password: &str, mailboxes: Vec<String>) -> Pair {
+        Pair {
+            user: user.to_string(),
+            password: password.to_string(),
+            user_digest: digest(user.as_bytes()),
+            password_digest: digest(password.as_bytes()),
+            mailboxes,
+        }
+    }
+}
+
+/// `a,b,c` as canonical mailbox names; names that are not valid are left out.
+fn mailbox_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter_map(crate::store::canonical_name)
+        .collect()
+}
+
 fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
@@ -124,12 +189,20 @@ mod tests {
 
     #[test]
     fn parses_pairs_comments_and_colons_in_passwords() {
-        let creds =
-            Credentials::parse("# users\nalice:secret bob:pw\n\ncarol:a:b\n  # x:y\nnocolon\n");
-        assert_eq!(creds.len(), 3);
+        let creds = Credentials::parse(
+            "# users\nalice:secret bob:pw\n\ncarol:a:b:\n  # x:y\nnocolon\ndan:pw:ci-1,Ci-2,bad/\n",
+        );
+        assert_eq!(creds.len(), 4);
         assert!(creds.check("alice", "secret"));
         assert!(creds.check("bob", "pw"));
-        assert!(creds.check("carol", "a:b"));
+        assert!(creds.check("carol", "a:b"), "a trailing : keeps a : in the password");
+        assert!(creds.check("dan", "pw"));
+        assert_eq!(
+            creds.mailboxes_of("dan", "pw"),
+            Some(&["ci-1".to_string(), "ci-2".to_string()][..])
+        );
+        assert_eq!(creds.mailboxes_of("dan", "nope"), None);
+        assert_eq!(creds.mailboxes_of("alice", "secret"), Some(&[][..]));
         assert!(!creds.check("x", "y"), "a comment line is not a pair");
         assert!(Credentials::parse("# nothing\n\n").is_empty());
     }

@@ -94,6 +94,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if let Some(age) = max_age {
         tasks.spawn(expire(app.clone(), age, shutdown.clone()));
     }
+    tasks.spawn(expire_mailboxes(app.clone(), shutdown.clone()));
     tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");
 
     Ok(Running {
@@ -118,6 +119,22 @@ async fn expire(app: Arc<App>, age: Duration, mut shutdown: Shutdown) {
             _ = ticks.tick() => {
                 if let Err(error) = app.store.evict_expired().await {
                     tracing::warn!(%error, "expiring old messages failed");
+                }
+            }
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// Deletes mailboxes whose TTL ran out, checking every second (a scan of
+/// the mailbox settings in memory; the store is touched only to delete).
+async fn expire_mailboxes(app: Arc<App>, mut shutdown: Shutdown) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = app.expire_mailboxes().await {
+                    tracing::warn!(%error, "expiring mailboxes failed");
                 }
             }
             _ = shutdown.wait() => return,

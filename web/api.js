@@ -8,6 +8,8 @@ export class ApiError extends Error {
   }
 }
 
+import { at } from "./base.js";
+
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 async function request(method, path, { body, as = "json" } = {}) {
@@ -16,7 +18,7 @@ async function request(method, path, { body, as = "json" } = {}) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
-  const response = await fetch(path, init);
+  const response = await fetch(at(path), init);
   if (!response.ok) {
     const text = await response.text().catch(() => "");
     throw new ApiError(response.status, text.trim() || response.statusText);
@@ -49,11 +51,16 @@ export const api = {
   deleteAll: () => request("DELETE", "/api/v1/messages", { as: "text" }),
 
   webui: () => request("GET", "/api/v1/webui"),
+
+  /** Every mailbox this user may see, with its totals (always at the server's root). */
+  mailboxes: () => request("GET", "/api/mailcatch/v1/mailboxes"),
+  createMailbox: (body) => request("POST", "/api/mailcatch/v1/mailboxes", { body }),
+  deleteMailbox: (name) => request("DELETE", `/api/mailcatch/v1/mailboxes/${enc(name)}`, { as: "text" }),
 };
 
 /** URLs the browser loads directly (frames, images, downloads). */
 export const urls = {
-  htmlView: (id) => `/view/${enc(id)}.html?embed=1`,
-  rawDownload: (id) => `/api/v1/message/${enc(id)}/raw?dl=1`,
-  part: (id, partId) => `/api/v1/message/${enc(id)}/part/${enc(partId)}`,
+  htmlView: (id) => at(`/view/${enc(id)}.html?embed=1`),
+  rawDownload: (id) => at(`/api/v1/message/${enc(id)}/raw?dl=1`),
+  part: (id, partId) => at(`/api/v1/message/${enc(id)}/part/${enc(partId)}`),
 };

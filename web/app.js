@@ -10,6 +10,7 @@
 //   message.js   the message pane and its tabs (tab-*.js, one per tab)
 //   syntax.js    the HTML/CSS highlighter for the source tab
 //   router.js    URLs ⇄ views (History API); keyboard.js shortcuts + help
+//   base.js      the page's root (/ or /mailbox/NAME/); switcher.js mailboxes
 //   theme.js, notify.js, feedback.js, format.js, dom.js  small helpers
 // Rule: text from an email is only ever set as textContent or an attribute
 // value (dom.js `h`), never parsed as HTML; the HTML body itself is shown only
@@ -27,6 +28,8 @@ import { installThemeToggle } from "./theme.js";
 import { Notifier } from "./notify.js";
 import { confirmAction, toast } from "./feedback.js";
 import { formatCount, plural } from "./format.js";
+import { MailboxSwitcher } from "./switcher.js";
+import { at } from "./base.js";
 
 const mailbox = new Mailbox();
 const searchInput = $("#search-input");
@@ -47,6 +50,9 @@ const view = new MessageView($("#message-pane"), {
   onTag: (tag) => search(`tag:"${tag}"`),
   receivedAt: (id) => mailbox.get(id)?.Created,
 });
+
+const switcher = new MailboxSwitcher($("#mailbox-switcher"), $("#mailbox-delete"));
+$("#brand-link").href = at("/");
 
 const notifier = new Notifier($("#notify-toggle"), { onOpen: (id) => open(id) });
 
@@ -221,6 +227,7 @@ connectLive({
     if (mailbox.apply(type, data)) notifier.newMessage(data);
     if ((type === "delete" && data?.ID === view.id) || (type === "truncate" && view.id)) view.markGone();
     if (type === "update" && data?.ID === view.id && Array.isArray(data.Tags)) view.setTags(data.Tags);
+    if (type === "stats") switcher.refresh();
     if (type === "error" && data?.Message) toast(`SMTP ${data.IP ? `${data.IP}: ` : ""}${data.Message}`, "warning", 6000);
   },
   onStatus(state, retryInMs) {

@@ -4,6 +4,7 @@
 
 import { h, icon } from "./dom.js";
 import { exactTime, formatSize, relativeTime, shortAddress, addressList } from "./format.js";
+import { at } from "./base.js";
 
 const ROW_HEIGHT = 84;
 const OVERSCAN = 6;
@@ -181,7 +182,7 @@ function buildRow(summary) {
     }),
     h(
       "a",
-      { class: "row-link", href: `/view/${summary.ID}`, draggable: "false" },
+      { class: "row-link", href: at(`/view/${summary.ID}`), draggable: "false" },
       h("span", { class: "visually-hidden row-state" }),
       h(
         "span",

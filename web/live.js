@@ -3,6 +3,8 @@
 // frames, so after any gap (a restart, a sleep, a dropped connection) the app
 // must resync from the REST API — `onResync` says when.
 
+import { at } from "./base.js";
+
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const MAX_BACKOFF_MS = 10000;
 
@@ -20,7 +22,7 @@ export function connectLive({ onEvent, onStatus, onResync }) {
 
   const url = () => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/api/events`;
+    return `${scheme}//${location.host}${at("/api/events")}`;
   };
 
   function connect() {

@@ -2,6 +2,7 @@
 //! resolved configuration, the store, the change feed and the counters, and
 //! the one way a message enters.
 
+mod mailboxes;
 mod metrics;
 mod wait;
 
@@ -12,6 +13,7 @@ use std::time::Instant;
 use tokio::sync::broadcast;
 
 use crate::settings::Settings;
+use crate::smtp::auth::MailboxKeys;
 use crate::store::{Event, Incoming, LARGE_MESSAGE_BYTES, Store, StoreError, StoredMessage};
 use crate::store::{summary, tags};
 
@@ -44,8 +46,11 @@ pub struct App {
     waiters: AtomicUsize,
     /// What `/metrics` reports beyond the counters and the store's counts.
     pub(crate) metrics: Metrics,
+    /// The mailboxes' SMTP passwords, shared with every SMTP session.
+    pub(crate) mailbox_keys: MailboxKeys,
 }
 
+pub use mailboxes::{CreateError, NewMailbox};
 pub use metrics::Metrics;
 pub use wait::{Cursor, Outcome, WaitError, WaitRequest};
 
@@ -55,7 +60,14 @@ impl App {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let store = Store::open(&settings.engine, settings.limits, events.clone())
             .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
+        let mailbox_keys = MailboxKeys::default();
+        for mailbox in store.mailboxes() {
+            if let Some(password) = &mailbox.smtp_password {
+                mailbox_keys.set(&mailbox.name, password);
+            }
+        }
         Ok(App {
+            mailbox_keys,
             store,
             settings,
             counters: Counters::default(),
@@ -78,7 +90,7 @@ impl App {
     pub async fn ingest(&self, incoming: Incoming) -> Result<Arc<StoredMessage>, StoreError> {
         let size = incoming.raw.len();
         let started = Instant::now();
-        let (incoming, summary) = if size < LARGE_MESSAGE_BYTES {
+        let (mut incoming, mut summary) = if size < LARGE_MESSAGE_BYTES {
             let summary = summary::summarize(&incoming.raw, &incoming.envelope);
             (incoming, summary)
         } else {
@@ -89,8 +101,9 @@ impl App {
             .await
             .map_err(|e| StoreError::Unavailable(format!("summarising failed: {e}")))?
         };
+        let mailbox = self.route(&mut incoming, &mut summary).await?;
         let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
-        let message = self.store.insert(incoming, summary, tags).await?;
+        let message = self.store.insert(mailbox, incoming, summary, tags).await?;
         self.metrics.ingest_took(started.elapsed());
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
         self.counters

@@ -137,6 +137,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Most messages kept in any one mailbox; 0 for no cap.
+    pub fn mailbox_max(mut self, count: usize) -> Self {
+        self.config.store.max_per_mailbox = count;
+        self
+    }
+
     /// Keep messages in this SQLite file instead of memory.
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.store.database = Some(path.into().display().to_string());

@@ -23,6 +23,7 @@ use mail_parser::{HeaderName, HeaderValue, MessageParser};
 use serde::Serialize;
 
 use super::HttpState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
 use crate::store::{Address, StoredMessage, TlsInfo};
@@ -99,20 +100,22 @@ struct HeaderLine {
 
 async fn envelope(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
+    let message = state.resolve(&access, &id, &params).await?;
     let view = state.read_raw(&message, envelope_view).await?;
     Ok(Json(view).into_response())
 }
 
 async fn headers(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
+    let message = state.resolve(&access, &id, &params).await?;
     let lines = state
         .read_raw(&message, |_, raw| header_lines(&raw))
         .await?;

@@ -22,6 +22,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::HttpState;
+use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
 use crate::extract;
@@ -65,10 +66,11 @@ struct CodeView {
 
 async fn links(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let view = with_detail(&state, &id, &params, |detail| LinksView {
+    let view = with_detail(&state, &access, &id, &params, |detail| LinksView {
         links: extract::message_links(&detail.html, detail.text_part())
             .into_iter()
             .map(|link| LinkView {
@@ -84,10 +86,11 @@ async fn links(
 
 async fn codes(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let view = with_detail(&state, &id, &params, |detail| CodesView {
+    let view = with_detail(&state, &access, &id, &params, |detail| CodesView {
         codes: extract::message_codes(&detail.html, detail.text_part())
             .into_iter()
             .map(|code| CodeView {
@@ -105,11 +108,12 @@ async fn codes(
 /// message read.
 async fn with_detail<T: Send + 'static>(
     state: &HttpState,
+    access: &Access,
     id: &str,
     params: &Params,
     read: impl FnOnce(&Detail) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let message: Arc<StoredMessage> = state.resolve(id, params).await?;
+    let message: Arc<StoredMessage> = state.resolve(access, id, params).await?;
     let detail = state.detail(&message).await?;
     if message.size() < LARGE_MESSAGE_BYTES {
         return Ok(read(&detail));

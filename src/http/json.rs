@@ -102,6 +102,8 @@ pub struct MessageSummary<'a> {
     pub size: usize,
     pub attachments: u32,
     pub snippet: &'a str,
+    /// The mailbox it is in (not in Mailpit; clients ignore unknown keys).
+    pub mailbox: &'a str,
 }
 
 impl<'a> MessageSummary<'a> {
@@ -123,6 +125,7 @@ impl<'a> MessageSummary<'a> {
             size: message.size(),
             attachments: summary.attachments,
             snippet: &summary.snippet,
+            mailbox: &message.mailbox,
         }
     }
 }

@@ -2,19 +2,20 @@
 //!
 //! Layout: `api/` holds the `/api/v1` handlers, [`ws`] the live feed,
 //! [`view`] the rendered message views, [`json`] Mailpit's wire shapes,
-//! [`body`] and [`params`] request decoding, [`auth`] and [`cors`] the
-//! guards, [`safe_download`] how message content is served safely, and
+//! [`body`] and [`params`] request decoding, [`access`] (who sees which
+//! mailboxes) and [`cors`] the guards, [`safe_download`] how message content is served safely, and
 //! [`openapi`] the API description. Handlers stay thin: the store does the
 //! work.
 
+pub mod access;
 pub mod api;
-pub mod auth;
 pub mod body;
 pub mod cors;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod mailboxes;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -28,7 +29,8 @@ pub mod ws;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::{Router, ServiceExt};
+use tower::Layer;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::get;
@@ -40,7 +42,8 @@ use crate::app::App;
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
-use crate::store::{Store, StoreError, StoredMessage};
+use crate::store::{ScopedStore, StoreError, StoredMessage};
+use access::Access;
 use error::ApiError;
 use params::Params;
 
@@ -77,9 +80,14 @@ impl HttpServer {
         let listener = self.listener.tap_io(|stream| {
             let _ = stream.set_nodelay(true);
         });
+        // The mailbox prefix comes off before routing, so one router
+        // serves the root and every `/mailbox/{name}/`.
+        let service = middleware::from_fn(access::strip_mailbox_prefix).layer(router(state));
         let result = axum::serve(
             listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
+                service,
+            ),
         )
         .with_graceful_shutdown(async move { stop.wait().await })
         .await;
@@ -106,20 +114,28 @@ impl HttpState {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.app.store
+    /// The store as the request may see it.
+    pub fn store(&self, access: &Access) -> ScopedStore<'_> {
+        self.app.store.scoped(&access.scope)
     }
 
-    /// The message an `{ID}` path segment names: an ID, or `latest` (the
-    /// newest message, or the newest matching `?query=`).
-    pub async fn resolve(&self, id: &str, params: &Params) -> Result<Arc<StoredMessage>, ApiError> {
+    /// The message an `{ID}` path segment names, among those the request
+    /// may see: an ID, or `latest` (the newest message, or the newest
+    /// matching `?query=`).
+    pub async fn resolve(
+        &self,
+        access: &Access,
+        id: &str,
+        params: &Params,
+    ) -> Result<Arc<StoredMessage>, ApiError> {
+        let store = self.store(access);
         if id == "latest" {
-            self.store()
+            store
                 .latest(params::latest_query(params).as_ref())
                 .await?
                 .ok_or(ApiError::MessageNotFound)
         } else {
-            self.store().get(id).await?.ok_or(ApiError::NotFound)
+            store.get(id).await?.ok_or(ApiError::NotFound)
         }
     }
 
@@ -129,7 +145,7 @@ impl HttpState {
         if let Some(detail) = self.details.get(message.id()) {
             return Ok(detail);
         }
-        let raw = self.store().raw(message).await?;
+        let raw = self.app.store.raw(message).await?;
         let detail = tokio::task::spawn_blocking(move || Arc::new(Detail::parse(&raw)))
             .await
             .unwrap_or_default();
@@ -145,7 +161,7 @@ impl HttpState {
         message: &Arc<StoredMessage>,
         read: impl FnOnce(&StoredMessage, bytes::Bytes) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let raw = self.store().raw(message).await?;
+        let raw = self.app.store.raw(message).await?;
         if message.size() < crate::store::LARGE_MESSAGE_BYTES {
             return Ok(read(message, raw));
         }
@@ -180,6 +196,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(wait::router())
         .merge(metrics::route(&state))
         .merge(extract::router())
+        .merge(mailboxes::router())
         .with_state(state.clone());
     // ───────────────────────────────────────────────────────────────────
 
@@ -188,7 +205,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(ui)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_auth,
+            access::authorize,
         ))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))

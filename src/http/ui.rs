@@ -25,6 +25,7 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use super::HttpState;
+use super::access::Access;
 use super::safe_download::add_security_headers;
 
 /// The UI's files: embedded with the `ui` feature (the default), none
@@ -87,8 +88,9 @@ pub fn is_spa_view(segment: &str) -> bool {
 }
 
 /// `index.html`, answering `304 Not Modified` when the browser's copy is current.
-async fn index_route(request_headers: HeaderMap) -> Response {
+async fn index_route(access: Access, request_headers: HeaderMap) -> Response {
     let (_, etag) = index();
+    let etag = &scoped_etag(etag, &access);
     let current = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -100,18 +102,34 @@ async fn index_route(request_headers: HeaderMap) -> Response {
         }
         return response;
     }
-    spa_index().await
+    spa_index(&access).await
 }
 
-/// The app's `index.html`, for every SPA route.
-pub async fn spa_index() -> Response {
+/// The index's ETag inside a mailbox differs from the root's (its asset
+/// URLs do).
+fn scoped_etag(etag: &str, access: &Access) -> String {
+    match &access.mailbox {
+        Some(name) => format!("\"{}-{name}\"", etag.trim_matches('"')),
+        None => etag.to_string(),
+    }
+}
+
+/// The app's `index.html`, for every SPA route. Inside a mailbox its asset
+/// URLs are under the mailbox's root, so that a mailbox's token is all a
+/// browser needs to load the app there.
+pub async fn spa_index(access: &Access) -> Response {
     let (body, etag) = index();
+    let etag = &scoped_etag(etag, access);
+    let body = match &access.mailbox {
+        Some(name) => body.replace("\"/ui/", &format!("\"/mailbox/{name}/ui/")),
+        None => body.clone(),
+    };
     let mut response = (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        body.clone(),
+        body,
     )
         .into_response();
     if let Ok(etag) = HeaderValue::from_str(etag) {

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
+use super::access::Access;
 use super::error::{ApiError, plain};
 use super::params::Params;
 use super::safe_download::add_content_headers;
@@ -21,27 +22,33 @@ use crate::store::detail::Detail;
 /// match on a suffix.
 pub async fn view(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(segment): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     if let Some(id) = segment.strip_suffix(".html") {
-        return html(&state, id, &params).await;
+        return html(&state, &access, id, &params).await;
     }
     if let Some(id) = segment.strip_suffix(".txt") {
-        return text(&state, id, &params).await;
+        return text(&state, &access, id, &params).await;
     }
     if segment == "latest" {
-        return Ok(latest(&state, &params).await);
+        return Ok(latest(&state, &access, &params).await);
     }
     if super::ui::is_spa_view(&segment) {
-        return Ok(super::ui::spa_index().await);
+        return Ok(super::ui::spa_index(&access).await);
     }
     Err(ApiError::NotFound)
 }
 
-async fn html(state: &HttpState, id: &str, params: &Params) -> Result<Response, ApiError> {
+async fn html(
+    state: &HttpState,
+    access: &Access,
+    id: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let message = state
-        .resolve(id, params)
+        .resolve(access, id, params)
         .await
         .map_err(ApiError::or_message_not_found)?;
     let detail = state.detail(&message).await?;
@@ -64,9 +71,14 @@ async fn html(state: &HttpState, id: &str, params: &Params) -> Result<Response, 
     Ok(response)
 }
 
-async fn text(state: &HttpState, id: &str, params: &Params) -> Result<Response, ApiError> {
+async fn text(
+    state: &HttpState,
+    access: &Access,
+    id: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let message = state
-        .resolve(id, params)
+        .resolve(access, id, params)
         .await
         .map_err(ApiError::or_message_not_found)?;
     let detail = state.detail(&message).await?;
@@ -76,13 +88,14 @@ async fn text(state: &HttpState, id: &str, params: &Params) -> Result<Response, 
 }
 
 /// `302` to the newest (matching) message's UI page, or to the mailbox.
-async fn latest(state: &HttpState, params: &Params) -> Response {
-    let location = match state.resolve("latest", params).await {
-        Ok(message) => format!("/view/{}", message.id()),
-        Err(_) => "/".to_string(),
+/// The location is relative, so it stays inside a `/mailbox/{name}/` root.
+async fn latest(state: &HttpState, access: &Access, params: &Params) -> Response {
+    let location = match state.resolve(access, "latest", params).await {
+        Ok(message) => message.id().to_string(),
+        Err(_) => "../".to_string(),
     };
     // IDs are alphanumeric, so the location is always a valid header value.
-    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
+    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("../"));
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
@@ -102,7 +115,8 @@ pub fn rewrite_cid_references(detail: &Detail, id: &str) -> String {
         let content_id = &reference[..end];
         match detail.part_by_content_id(content_id) {
             Some(part) => {
-                out.push_str(&format!("/api/v1/message/{id}/part/{}", part.info.part_id));
+                // Relative, so it stays inside a `/mailbox/{name}/` root.
+                out.push_str(&format!("../api/v1/message/{id}/part/{}", part.info.part_id));
             }
             None => {
                 out.push_str(&after[..4 + end]);
@@ -168,7 +182,7 @@ mod tests {
         let detail = detail_with_logo(r#"<img src="CID:logo@x"><img src='cid:other'>"#);
         assert_eq!(
             rewrite_cid_references(&detail, "ID"),
-            r#"<img src="/api/v1/message/ID/part/3"><img src='cid:other'>"#
+            r#"<img src="../api/v1/message/ID/part/3"><img src='cid:other'>"#
         );
     }
 

@@ -19,6 +19,7 @@ use super::HttpState;
 use super::error::ApiError;
 use super::json::{GoJson, MessageSummary};
 use super::params::{self, Params};
+use crate::http::access::Access;
 use crate::app::{Cursor, Outcome, WaitError, WaitRequest};
 use crate::store::{MessageId, Query as SearchQuery, StoreError};
 
@@ -42,9 +43,12 @@ struct WaitResponse<'a> {
 
 async fn wait(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let request = parse(&params, state.app.settings.config.http.wait_max)?;
+    let mut request = parse(&params, state.app.settings.config.http.wait_max)?;
+    // Only mail the requester may see counts, and is returned.
+    request.query = request.query.scoped(&access.scope);
     let timeout = request.timeout;
     let waited = match state.app.wait(request, state.shutdown.clone()).await {
         Ok(waited) => waited,

@@ -24,6 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::HttpState;
+use super::access::{Access, Role};
 use super::json::MessageSummary;
 use crate::store::Event;
 
@@ -31,9 +32,34 @@ const STATS_DELAY: Duration = Duration::from_millis(250);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_INTERVAL: Duration = Duration::from_secs(54);
 
-/// The upgrade. Auth and the Origin check have already run as middleware.
-pub async fn events(State(state): State<Arc<HttpState>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| serve_client(state, socket))
+/// The upgrade. Auth and the Origin check have already run as middleware;
+/// the client gets the events of the mailboxes it may see.
+pub async fn events(
+    State(state): State<Arc<HttpState>>,
+    access: Access,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| serve_client(state, access, socket))
+}
+
+/// Whether a client with `access` gets `event`. Checked per event, against
+/// the mailboxes as they are now, so a private mailbox made after the
+/// client connected stays hidden from it.
+fn sees(state: &HttpState, access: &Access, event: &Event) -> bool {
+    let Some(mailbox) = event.mailbox() else {
+        // SMTP diagnostics are for the whole server; refetch hints for all.
+        return !matches!(event, Event::SmtpError { .. }) || access.mailbox.is_none();
+    };
+    if let Some(own) = &access.mailbox {
+        return **own == *mailbox;
+    }
+    match &access.role {
+        Role::Admin => true,
+        Role::Limited(names) => names.iter().any(|n| n == mailbox),
+        Role::Anonymous | Role::MailboxToken => {
+            state.app.store.mailbox(mailbox).is_none_or(|m| !m.private)
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -54,9 +80,10 @@ fn encode<T: Serialize>(kind: &'static str, data: T) -> Option<Message> {
 fn frame_for(event: &Event) -> Option<Message> {
     match event {
         Event::New(message) => encode("new", MessageSummary::new(message)),
-        Event::Read { id, read } => encode("update", json!({"ID": id, "Read": read})),
-        Event::Tags { id, tags } => encode("update", json!({"ID": id, "Tags": tags})),
-        Event::Deleted { id } => encode("delete", json!({"ID": id})),
+        Event::Read { id, read, .. } => encode("update", json!({"ID": id, "Read": read})),
+        Event::Tags { id, tags, .. } => encode("update", json!({"ID": id, "Tags": tags})),
+        Event::Deleted { id, .. } => encode("delete", json!({"ID": id})),
+        Event::Mailboxes => None,
         Event::Pruned => encode("prune", Value::Null),
         Event::Truncated => encode("truncate", Value::Null),
         Event::SmtpError { ip, message } => encode(
@@ -71,8 +98,8 @@ fn frame_for(event: &Event) -> Option<Message> {
     }
 }
 
-async fn stats_frame(state: &HttpState) -> Option<Message> {
-    let counts = state.store().counts().await.ok()?;
+async fn stats_frame(state: &HttpState, access: &Access) -> Option<Message> {
+    let counts = state.store(access).counts().await.ok()?;
     encode(
         "stats",
         json!({
@@ -91,7 +118,7 @@ enum Disconnect {
     ShuttingDown,
 }
 
-async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
+async fn serve_client(state: Arc<HttpState>, access: Access, socket: WebSocket) {
     let _counted = state.app.metrics.websocket_client();
     let mut events = state.app.subscribe();
     let mut shutdown = state.shutdown.clone();
@@ -111,6 +138,7 @@ async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
                     encode("prune", Value::Null)
                 }
+                Ok(event) if !sees(&state, &access, &event) => None,
                 Ok(event) => {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
                     frame_for(&event)
@@ -123,7 +151,7 @@ async fn serve_client(state: Arc<HttpState>, socket: WebSocket) {
             },
             _ = sleep_until(stats_due) => {
                 stats_due = None;
-                stats_frame(&state).await
+                stats_frame(&state, &access).await
             }
             _ = ping.tick() => Some(Message::Ping(Default::default())),
             // The client only talks to close; anything else is ignored.

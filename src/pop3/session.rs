@@ -383,7 +383,7 @@ mod tests {
 
     fn session() -> Session {
         Session::new(Arc::new(SessionConfig {
-            credentials: Credentials::parse("alice:secret bob:pa:ss"),
+            credentials: Credentials::parse("alice:secret bob:pa:ss:"),
         }))
     }
 

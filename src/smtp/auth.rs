@@ -5,6 +5,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use subtle::ConstantTimeEq;
+
 use crate::credentials::Credentials;
 
 /// How the server treats AUTH.
@@ -19,26 +25,84 @@ pub enum AuthMode {
     Credentials(Credentials),
 }
 
-impl AuthMode {
-    fn check(&self, user: &str, password: &str) -> bool {
-        match self {
-            AuthMode::Off => false,
-            AuthMode::AcceptAny => true,
-            AuthMode::Credentials(credentials) => credentials.check(user, password),
-        }
+/// The SMTP passwords of mailboxes, by mailbox name. Mailboxes are made at
+/// run time, so the sessions share this map and see changes at once.
+#[derive(Clone, Debug, Default)]
+pub struct MailboxKeys(Arc<RwLock<HashMap<String, String>>>);
+
+impl MailboxKeys {
+    /// Gives mailbox `name` this SMTP password.
+    pub fn set(&self, name: &str, password: &str) {
+        self.0.write().insert(name.to_string(), password.to_string());
     }
 
-    fn check_cram_md5(&self, user: &str, challenge: &str, digest: &str) -> bool {
-        match self {
-            AuthMode::Off => false,
-            AuthMode::AcceptAny => true,
-            // The client sends the digest in hex, of either case; compared
-            // as bytes, in constant time, against every pair's.
-            AuthMode::Credentials(credentials) => match hex::decode(digest) {
-                Ok(digest) => credentials
-                    .check_response(user, &digest, |password| hmac_md5(password, challenge)),
-                Err(_) => false,
+    /// Forgets mailbox `name`'s password.
+    pub fn remove(&self, name: &str) {
+        self.0.write().remove(name);
+    }
+
+    /// Whether no mailbox has a password.
+    pub fn is_empty(&self) -> bool {
+        self.0.read().is_empty()
+    }
+
+    fn password(&self, user: &str) -> Option<String> {
+        let name = crate::store::canonical_name(user)?;
+        self.0.read().get(&name).cloned()
+    }
+}
+
+/// Decides logins: the configured [`AuthMode`], plus each mailbox's own
+/// password (a user named after a mailbox with a password logs in only
+/// with that password, whatever the mode; accept-any does not apply).
+pub struct Verifier<'a> {
+    /// How the server treats AUTH.
+    pub mode: &'a AuthMode,
+    /// The mailboxes' passwords.
+    pub keys: &'a MailboxKeys,
+}
+
+impl Verifier<'_> {
+    /// The mailbox the login routes to, or `None` when it is refused.
+    fn check(&self, user: &str, password: &str) -> Option<String> {
+        self.decide(user, |secret| secret.as_bytes() == password.as_bytes(), |c| {
+            c.mailboxes_of(user, password)
+        })
+    }
+
+    fn check_cram_md5(&self, user: &str, challenge: &str, digest: &str) -> Option<String> {
+        // The client sends the digest in hex, of either case; compared as
+        // bytes, in constant time.
+        let digest = hex::decode(digest).ok()?;
+        let expected = |password: &str| hmac_md5(password, challenge);
+        self.decide(
+            user,
+            |secret| bool::from(expected(secret).as_slice().ct_eq(&digest)),
+            |c| {
+                c.check_response(user, &digest, expected)
+                    .then(|| c.mailboxes_of_user(user))
+                    .flatten()
             },
+        )
+    }
+
+    /// `key_matches` tests a mailbox's password, `listed` the credentials
+    /// list (returning the mailboxes the entry names).
+    fn decide<'c>(
+        &'c self,
+        user: &str,
+        key_matches: impl Fn(&str) -> bool,
+        listed: impl Fn(&'c Credentials) -> Option<&'c [String]>,
+    ) -> Option<String> {
+        let key = self.keys.password(user);
+        if key.as_deref().is_some_and(&key_matches) {
+            return Some(user.to_string());
+        }
+        match self.mode {
+            AuthMode::Off => None,
+            AuthMode::AcceptAny => key.is_none().then(|| user.to_string()),
+            AuthMode::Credentials(credentials) => listed(credentials)
+                .map(|mailboxes| mailboxes.first().cloned().unwrap_or_else(|| user.to_string())),
         }
     }
 }
@@ -62,6 +126,8 @@ pub enum AuthStep {
     Success {
         /// The authenticated user name, recorded in the envelope.
         user: String,
+        /// The mailbox the login routes mail to.
+        mailbox: String,
     },
     /// The credentials were refused (the session replies 535).
     Failure,
@@ -94,7 +160,7 @@ impl Exchange {
     pub fn start(
         mechanism: &str,
         initial: Option<&str>,
-        mode: &AuthMode,
+        mode: &Verifier<'_>,
         nonce: &str,
         hostname: &str,
     ) -> Result<(Option<Exchange>, AuthStep), &'static str> {
@@ -129,7 +195,7 @@ impl Exchange {
 
     /// Feeds one client line; a `Challenge` result means the exchange goes on
     /// (in `self`, mutated), anything else ends it.
-    pub fn advance(&mut self, line: &str, mode: &AuthMode) -> AuthStep {
+    pub fn advance(&mut self, line: &str, mode: &Verifier<'_>) -> AuthStep {
         match std::mem::replace(self, Exchange::Plain) {
             Exchange::Plain => Exchange::Plain.step(line, mode),
             Exchange::LoginUser => match decode(line) {
@@ -140,18 +206,21 @@ impl Exchange {
                 Err(step) => step,
             },
             Exchange::LoginPassword { user } => match decode(line) {
-                Ok(password) if mode.check(&user, &password) => AuthStep::Success { user },
-                Ok(_) => AuthStep::Failure,
+                Ok(password) => match mode.check(&user, &password) {
+                    Some(mailbox) => AuthStep::Success { user, mailbox },
+                    None => AuthStep::Failure,
+                },
                 Err(step) => step,
             },
             Exchange::CramMd5 { challenge } => match decode(line) {
                 Ok(response) => match response.rsplit_once(' ') {
-                    Some((user, digest)) if mode.check_cram_md5(user, &challenge, digest) => {
-                        AuthStep::Success {
+                    Some((user, digest)) => match mode.check_cram_md5(user, &challenge, digest) {
+                        Some(mailbox) => AuthStep::Success {
                             user: user.to_string(),
-                        }
-                    }
-                    Some(_) => AuthStep::Failure,
+                            mailbox,
+                        },
+                        None => AuthStep::Failure,
+                    },
                     None => AuthStep::Malformed("CRAM-MD5 response must be 'user digest'"),
                 },
                 Err(step) => step,
@@ -160,7 +229,7 @@ impl Exchange {
     }
 
     /// PLAIN: `authzid NUL authcid NUL password`.
-    fn step(&self, line: &str, mode: &AuthMode) -> AuthStep {
+    fn step(&self, line: &str, mode: &Verifier<'_>) -> AuthStep {
         let decoded = match decode(line) {
             Ok(text) => text,
             Err(step) => return step,
@@ -169,12 +238,12 @@ impl Exchange {
         let [_authzid, user, password] = fields[..] else {
             return AuthStep::Malformed("PLAIN response must be authzid NUL user NUL password");
         };
-        if mode.check(user, password) {
-            AuthStep::Success {
+        match mode.check(user, password) {
+            Some(mailbox) => AuthStep::Success {
                 user: user.to_string(),
-            }
-        } else {
-            AuthStep::Failure
+                mailbox,
+            },
+            None => AuthStep::Failure,
         }
     }
 }
@@ -199,8 +268,54 @@ fn decode(line: &str) -> Result<String, AuthStep> {
 mod tests {
     use super::*;
 
-    fn creds() -> AuthMode {
-        AuthMode::Credentials(Credentials::parse("alice:secret"))
+    fn verifier(mode: AuthMode, keys: MailboxKeys) -> Verifier<'static> {
+        Verifier {
+            mode: Box::leak(Box::new(mode)),
+            keys: Box::leak(Box::new(keys)),
+        }
+    }
+
+    fn creds() -> Verifier<'static> {
+        verifier(
+            AuthMode::Credentials(Credentials::parse("alice:secret")),
+            MailboxKeys::default(),
+        )
+    }
+
+    fn alice() -> AuthStep {
+        AuthStep::Success {
+            user: "alice".into(),
+            mailbox: "alice".into(),
+        }
+    }
+
+    #[test]
+    fn mailbox_passwords_route_and_override_accept_any() {
+        let keys = MailboxKeys::default();
+        keys.set("ci-1", "key");
+        let any = verifier(AuthMode::AcceptAny, keys.clone());
+        assert_eq!(any.check("CI-1", "key").as_deref(), Some("CI-1"));
+        assert_eq!(any.check("ci-1", "wrong"), None, "a keyed name needs its key");
+        assert_eq!(any.check("other", "x").as_deref(), Some("other"));
+        let off = verifier(AuthMode::Off, keys.clone());
+        assert_eq!(off.check("ci-1", "key").as_deref(), Some("ci-1"));
+        assert_eq!(off.check("other", "x"), None);
+        let listed = verifier(
+            AuthMode::Credentials(Credentials::parse("app:pw:inbox-a,inbox-b")),
+            keys,
+        );
+        assert_eq!(listed.check("app", "pw").as_deref(), Some("inbox-a"));
+        let challenge = "<1@h>";
+        let digest = hex::encode(hmac_md5("pw", challenge));
+        assert_eq!(
+            listed.check_cram_md5("app", challenge, &digest).as_deref(),
+            Some("inbox-a")
+        );
+        let digest = hex::encode(hmac_md5("key", challenge));
+        assert_eq!(
+            listed.check_cram_md5("ci-1", challenge, &digest).as_deref(),
+            Some("ci-1")
+        );
     }
 
     #[test]
@@ -210,9 +325,7 @@ mod tests {
         let (_, step) = Exchange::start("PLAIN", Some(&good), &creds(), "n", "h").unwrap();
         assert_eq!(
             step,
-            AuthStep::Success {
-                user: "alice".into()
-            }
+            alice()
         );
         let (_, step) = Exchange::start("PLAIN", Some(&bad), &creds(), "n", "h").unwrap();
         assert_eq!(step, AuthStep::Failure);
@@ -229,9 +342,7 @@ mod tests {
         ));
         assert_eq!(
             exchange.advance(&BASE64.encode("secret"), &creds()),
-            AuthStep::Success {
-                user: "alice".into()
-            }
+            alice()
         );
     }
 
@@ -249,21 +360,21 @@ mod tests {
         let mut exchange = exchange.unwrap();
         assert_eq!(
             exchange.advance(&response, &creds()),
-            AuthStep::Success {
-                user: "alice".into()
-            }
+            alice()
         );
         // Upper-case hex is the same digest; a wrong one, another user's
         // name or non-hex fail.
         let mode = creds();
-        assert!(mode.check_cram_md5("alice", &challenge, &digest.to_uppercase()));
-        assert!(!mode.check_cram_md5(
-            "alice",
-            &challenge,
-            &hex::encode(hmac_md5("wrong", &challenge))
-        ));
-        assert!(!mode.check_cram_md5("bob", &challenge, &digest));
-        assert!(!mode.check_cram_md5("alice", &challenge, "zz"));
+        assert!(
+            mode.check_cram_md5("alice", &challenge, &digest.to_uppercase())
+                .is_some()
+        );
+        assert!(
+            mode.check_cram_md5("alice", &challenge, &hex::encode(hmac_md5("wrong", &challenge)))
+                .is_none()
+        );
+        assert!(mode.check_cram_md5("bob", &challenge, &digest).is_none());
+        assert!(mode.check_cram_md5("alice", &challenge, "zz").is_none());
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
         max_errors: config.smtp_max_errors.max(1),
         auth: settings.smtp_auth.clone(),
         auth_allow_insecure: config.smtp_auth_allow_insecure,
+        mailbox_keys: app.mailbox_keys.clone(),
         starttls_available: tls.is_some() && !config.smtp_require_tls,
         require_starttls: config.smtp_require_starttls,
         chaos: settings.chaos.clone(),

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::auth::{AuthMode, Exchange};
+use super::auth::{AuthMode, Exchange, MailboxKeys};
 use super::command::MailParams;
 use super::data::{Body, ChunkReader, DotReader};
 use super::reply::Reply;
@@ -57,6 +57,8 @@ pub struct SessionConfig {
     pub auth: AuthMode,
     /// Whether AUTH with a credentials list may run over plaintext.
     pub auth_allow_insecure: bool,
+    /// The mailboxes' own SMTP passwords (AUTH is offered while any exist).
+    pub mailbox_keys: MailboxKeys,
     /// Whether STARTTLS can be offered (a certificate is configured).
     pub starttls_available: bool,
     /// Refuse MAIL, RCPT, DATA, BDAT and AUTH until the connection is
@@ -77,6 +79,7 @@ impl Default for SessionConfig {
             max_errors: 20,
             auth: AuthMode::Off,
             auth_allow_insecure: false,
+            mailbox_keys: MailboxKeys::default(),
             starttls_available: false,
             require_starttls: false,
             chaos: Arc::new(Chaos::default()),
@@ -150,6 +153,8 @@ pub struct Session {
     out: VecDeque<Step>,
     helo: Option<String>,
     auth_user: Option<String>,
+    /// Where the authenticated user's mail goes.
+    auth_mailbox: Option<String>,
     transaction: Option<Transaction>,
     awaiting_delivery: bool,
     errors: usize,
@@ -168,6 +173,7 @@ impl Session {
             out: VecDeque::new(),
             helo: None,
             auth_user: None,
+            auth_mailbox: None,
             transaction: None,
             awaiting_delivery: false,
             errors: 0,

@@ -17,6 +17,8 @@ pub enum Event {
     Read {
         /// The message's ID.
         id: String,
+        /// The mailbox it is in.
+        mailbox: Arc<str>,
         /// Its new state.
         read: bool,
     },
@@ -24,6 +26,8 @@ pub enum Event {
     Tags {
         /// The message's ID.
         id: String,
+        /// The mailbox it is in.
+        mailbox: Arc<str>,
         /// Its tags now, all of them.
         tags: Vec<String>,
     },
@@ -31,11 +35,15 @@ pub enum Event {
     Deleted {
         /// The message's ID.
         id: String,
+        /// The mailbox it was in.
+        mailbox: Arc<str>,
     },
     /// Many messages changed at once (eviction, tag rename): refetch.
     Pruned,
     /// Every message was deleted.
     Truncated,
+    /// A mailbox was created or deleted (its mail is announced apart).
+    Mailboxes,
     /// An SMTP client was answered with a 4xx or 5xx reply.
     SmtpError {
         /// The client's IP address.
@@ -43,4 +51,17 @@ pub enum Event {
         /// The reply sent: its code and first line.
         message: String,
     },
+}
+
+impl Event {
+    /// The mailbox the event is about, when it is about one message.
+    pub fn mailbox(&self) -> Option<&str> {
+        match self {
+            Event::New(message) => Some(&message.mailbox),
+            Event::Read { mailbox, .. }
+            | Event::Tags { mailbox, .. }
+            | Event::Deleted { mailbox, .. } => Some(mailbox),
+            _ => None,
+        }
+    }
 }

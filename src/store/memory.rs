@@ -7,7 +7,7 @@
 //! Methods report what changed; the [`Store`](super::Store) facade turns
 //! that into events, so every engine emits the same feed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -15,7 +15,7 @@ use parking_lot::RwLock;
 use super::id::{IdGenerator, MessageId};
 use super::message::{Incoming, StoredMessage, Summary};
 use super::search::Query;
-use super::{Counts, Page, StoreLimits, tag_index, tags};
+use super::{Changed, Counts, Page, StoreLimits, tag_index, tags};
 
 #[derive(Default)]
 struct Inner {
@@ -45,11 +45,13 @@ impl MemoryStore {
     /// caps; returns it with the number evicted.
     pub fn insert(
         &self,
+        mailbox: Arc<str>,
         incoming: Incoming,
         summary: Summary,
         tags: Vec<String>,
     ) -> (Arc<StoredMessage>, u64) {
-        let message = Arc::new(StoredMessage::new(self.ids.next(), incoming, summary, tags));
+        let id = self.ids.next();
+        let message = Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags));
         let mut inner = self.inner.write();
         inner.bytes += message.footprint();
         inner.unread += 1;
@@ -194,7 +196,7 @@ impl MemoryStore {
 
     /// Sets the read flag of the given messages (all when `ids` is None),
     /// returning the IDs that changed.
-    pub fn set_read(&self, ids: Option<&[String]>, read: bool) -> Vec<String> {
+    pub fn set_read(&self, ids: Option<&[String]>, read: bool) -> Vec<Changed> {
         let messages = match ids {
             Some(ids) => self.by_ids(ids),
             None => self.snapshot(),
@@ -202,11 +204,11 @@ impl MemoryStore {
         self.set_read_of(&messages, read)
     }
 
-    pub fn set_read_matching(&self, query: &Query, read: bool) -> Vec<String> {
+    pub fn set_read_matching(&self, query: &Query, read: bool) -> Vec<Changed> {
         self.set_read_of(&self.matching(query), read)
     }
 
-    fn set_read_of(&self, messages: &[Arc<StoredMessage>], read: bool) -> Vec<String> {
+    fn set_read_of(&self, messages: &[Arc<StoredMessage>], read: bool) -> Vec<Changed> {
         let mut changed = Vec::new();
         let mut inner = self.inner.write();
         for message in messages {
@@ -217,14 +219,14 @@ impl MemoryStore {
                 } else {
                     inner.unread += 1;
                 }
-                changed.push(message.id().to_string());
+                changed.push(Changed::of(message));
             }
         }
         changed
     }
 
     /// Deletes messages by ID, ignoring unknown ones; returns the IDs deleted.
-    pub fn delete(&self, ids: &[String]) -> Vec<String> {
+    pub fn delete(&self, ids: &[String]) -> Vec<Changed> {
         let mut deleted = Vec::new();
         let mut inner = self.inner.write();
         for id in ids {
@@ -235,13 +237,13 @@ impl MemoryStore {
                 && let Some(message) = inner.messages.remove(&seq)
             {
                 Self::account_removal(&mut inner, &message);
-                deleted.push(id.clone());
+                deleted.push(Changed::of(&message));
             }
         }
         deleted
     }
 
-    pub fn delete_matching(&self, query: &Query) -> Vec<String> {
+    pub fn delete_matching(&self, query: &Query) -> Vec<Changed> {
         let ids: Vec<String> = self
             .matching(query)
             .iter()
@@ -259,13 +261,26 @@ impl MemoryStore {
 
     /// Replaces the tags of the given messages (already cleaned), returning
     /// the IDs found.
-    pub fn set_tags(&self, ids: &[String], tags: &[String]) -> Vec<String> {
+    pub fn set_tags(&self, ids: &[String], tags: &[String]) -> Vec<Changed> {
         let mut found = Vec::new();
         for message in self.by_ids(ids) {
             self.replace_tags(&message, tags.to_vec());
-            found.push(message.id().to_string());
+            found.push(Changed::of(&message));
         }
         found
+    }
+
+    /// The totals of each mailbox that holds mail.
+    pub fn mailbox_counts(&self) -> HashMap<Arc<str>, Counts> {
+        let inner = self.inner.read();
+        let mut counts: HashMap<Arc<str>, Counts> = HashMap::new();
+        for message in inner.messages.values() {
+            let entry = counts.entry(message.mailbox.clone()).or_default();
+            entry.total += 1;
+            entry.unread += usize::from(!message.is_read());
+            entry.bytes += message.footprint() as u64;
+        }
+        counts
     }
 
     /// Replaces one message's tags, keeping the tag index in step (a

@@ -45,6 +45,11 @@ pub struct Envelope {
     pub tls: Option<TlsInfo>,
     /// The user the client authenticated as, if it did.
     pub auth_user: Option<String>,
+    /// The mailbox the client's authentication routes its mail to (the
+    /// user name, or the mailbox its `--smtp-auth-file` line names), or
+    /// the mailbox whose send endpoint was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
 }
 
 /// Everything the store needs to ingest one message.
@@ -135,6 +140,9 @@ pub struct Summary {
     /// Lower-cased text that free-text search matches against.
     #[serde(skip)]
     pub search_text: String,
+    /// The `X-Mailbox` header, trimmed, for routing at ingest.
+    #[serde(skip)]
+    pub mailbox_header: Option<String>,
     /// Warnings found in the content itself (missing Date, no Message-ID, ...).
     pub content_warnings: Vec<String>,
 }
@@ -164,6 +172,8 @@ impl Summary {
 pub struct StoredMessage {
     /// Its arrival sequence number and public ID.
     pub id: MessageId,
+    /// The mailbox it belongs to.
+    pub mailbox: std::sync::Arc<str>,
     /// When it was stored.
     pub created: jiff::Timestamp,
     raw: RawMessage,
@@ -183,12 +193,19 @@ impl StoredMessage {
     /// A new message, its raw bytes kept in memory. A message without a
     /// Message-ID gets one made from its ID, as Mailpit makes one, since
     /// clients find messages by it (the raw bytes are not changed).
-    pub fn new(id: MessageId, incoming: Incoming, mut summary: Summary, tags: Vec<String>) -> Self {
+    pub fn new(
+        id: MessageId,
+        mailbox: std::sync::Arc<str>,
+        incoming: Incoming,
+        mut summary: Summary,
+        tags: Vec<String>,
+    ) -> Self {
         if summary.message_id.is_empty() {
             summary.message_id = format!("{}@mailcatch", id.text);
         }
         Self {
             id,
+            mailbox,
             created: jiff::Timestamp::now(),
             raw: RawMessage::new(incoming.raw),
             envelope: incoming.envelope,
@@ -204,6 +221,7 @@ impl StoredMessage {
     pub(super) fn restore(stored: Restored) -> Self {
         Self {
             id: stored.id,
+            mailbox: stored.mailbox,
             created: stored.created,
             raw: RawMessage::elsewhere(stored.size),
             envelope: stored.envelope,
@@ -285,6 +303,7 @@ impl StoredMessage {
 /// The parts of a message a database engine reads back.
 pub(super) struct Restored {
     pub id: MessageId,
+    pub mailbox: std::sync::Arc<str>,
     pub created: jiff::Timestamp,
     pub size: usize,
     pub envelope: Envelope,

@@ -10,10 +10,13 @@
 pub(crate) mod detail;
 mod events;
 mod id;
+pub mod mailbox;
+mod mailboxes;
 mod memory;
 mod message;
 pub(crate) mod parts;
 mod raw;
+mod scoped;
 pub(crate) mod search;
 mod sqlite;
 pub mod summary;
@@ -31,6 +34,8 @@ use tokio::sync::broadcast;
 pub use events::Event;
 pub use id::{ID_LEN, MessageId, cursor_text};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
+pub use mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope, canonical_name};
+pub use scoped::ScopedStore;
 pub use search::Query;
 
 use memory::MemoryStore;
@@ -53,6 +58,10 @@ pub struct StoreLimits {
     pub max_bytes: usize,
     /// Messages older than this are deleted; None keeps them.
     pub max_age: Option<Duration>,
+    /// Most messages kept in any one mailbox; 0 means unlimited.
+    pub max_per_mailbox: usize,
+    /// Most mailboxes; 0 means unlimited.
+    pub max_mailboxes: usize,
 }
 
 impl StoreLimits {
@@ -72,9 +81,16 @@ impl Default for StoreLimits {
             max_messages: 1000,
             max_bytes: 512 * 1024 * 1024,
             max_age: None,
+            max_per_mailbox: 0,
+            max_mailboxes: DEFAULT_MAX_MAILBOXES,
         }
     }
 }
+
+/// Mailboxes allowed unless `--max-mailboxes` says otherwise: far more than
+/// any team or CI run uses, few enough that a runaway script cannot fill
+/// memory with empty mailboxes.
+pub const DEFAULT_MAX_MAILBOXES: usize = 50_000;
 
 /// Where messages are kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -119,6 +135,25 @@ pub struct Page {
     pub matched_unread: usize,
 }
 
+/// A message an operation changed, and the mailbox it is in (so the change
+/// feed can be narrowed to a mailbox).
+#[derive(Clone, Debug)]
+pub struct Changed {
+    /// The message's ID.
+    pub id: String,
+    /// Its mailbox.
+    pub mailbox: Arc<str>,
+}
+
+impl Changed {
+    fn of(message: &StoredMessage) -> Changed {
+        Changed {
+            id: message.id().to_string(),
+            mailbox: message.mailbox.clone(),
+        }
+    }
+}
+
 /// Which messages an operation applies to.
 #[derive(Clone, Copy)]
 pub enum Selection<'a> {
@@ -140,6 +175,10 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     limits: StoreLimits,
+    mailboxes: mailbox::Registry,
+    /// Held while a mailbox is created, so two creations of one name
+    /// cannot both write it.
+    creating: tokio::sync::Mutex<()>,
     events: broadcast::Sender<Event>,
     deleted: AtomicU64,
 }
@@ -155,9 +194,15 @@ impl Store {
             Engine::Memory => Backend::Memory(MemoryStore::new(limits)),
             Engine::Sqlite(path) => Backend::Sqlite(SqliteStore::open(path, limits)?),
         };
+        let loaded = match &backend {
+            Backend::Memory(_) => Vec::new(),
+            Backend::Sqlite(db) => db.take_loaded_mailboxes(),
+        };
         Ok(Store {
             backend,
             limits,
+            mailboxes: mailbox::Registry::new(loaded, limits.max_mailboxes),
+            creating: tokio::sync::Mutex::new(()),
             events,
             deleted: AtomicU64::new(0),
         })
@@ -196,36 +241,53 @@ impl Store {
     }
 
     /// Announces deleted messages: one event each, or one refetch for many.
-    fn publish_deleted(&self, ids: Vec<String>) {
-        self.count_deleted(ids.len() as u64);
-        if ids.len() > MAX_DELETE_EVENTS {
+    fn publish_deleted(&self, deleted: Vec<Changed>) {
+        self.count_deleted(deleted.len() as u64);
+        if deleted.len() > MAX_DELETE_EVENTS {
             self.publish(Event::Pruned);
         } else {
-            for id in ids {
-                self.publish(Event::Deleted { id });
+            for Changed { id, mailbox } in deleted {
+                self.publish(Event::Deleted { id, mailbox });
             }
         }
     }
 
-    /// Stores a summarised message (durably, for a database engine) and
-    /// evicts the oldest beyond the caps. When this returns the message is
-    /// listed and searchable.
+    /// Stores a summarised message in `mailbox` (durably, for a database
+    /// engine) and evicts the oldest beyond the caps. When this returns the
+    /// message is listed and searchable.
     pub async fn insert(
         &self,
+        mailbox: Arc<str>,
         incoming: Incoming,
         summary: Summary,
         tags: Vec<String>,
     ) -> Result<Arc<StoredMessage>, StoreError> {
         let (message, evicted) = match &self.backend {
-            Backend::Memory(mem) => mem.insert(incoming, summary, tags),
-            Backend::Sqlite(db) => db.insert(incoming, summary, tags).await?,
+            Backend::Memory(mem) => mem.insert(mailbox, incoming, summary, tags),
+            Backend::Sqlite(db) => db.insert(mailbox, incoming, summary, tags).await?,
         };
         self.publish(Event::New(message.clone()));
         if evicted > 0 {
             self.count_deleted(evicted);
             self.publish(Event::Pruned);
         }
+        self.evict_over_mailbox_cap(&message.mailbox).await?;
         Ok(message)
+    }
+
+    /// Deletes the oldest messages of `mailbox` beyond `--mailbox-max`.
+    async fn evict_over_mailbox_cap(&self, mailbox: &Arc<str>) -> Result<(), StoreError> {
+        let cap = self.limits.max_per_mailbox;
+        if cap == 0 {
+            return Ok(());
+        }
+        let query = Query::everything().scoped(&Scope::one(mailbox.clone()));
+        let over = self.search(&query, cap, usize::MAX).await?;
+        if !over.messages.is_empty() {
+            let ids: Vec<String> = over.messages.iter().map(|m| m.id().to_string()).collect();
+            self.delete(Selection::Ids(&ids)).await?;
+        }
+        Ok(())
     }
 
     /// The message with this ID, if it is stored.
@@ -309,8 +371,8 @@ impl Store {
         if count > MAX_DELETE_EVENTS {
             self.publish(Event::Pruned);
         } else {
-            for id in changed {
-                self.publish(Event::Read { id, read });
+            for Changed { id, mailbox } in changed {
+                self.publish(Event::Read { id, mailbox, read });
             }
         }
         Ok(count)
@@ -377,9 +439,10 @@ impl Store {
             Backend::Memory(mem) => mem.set_tags(ids, &tags),
             Backend::Sqlite(db) => db.set_tags(ids, &tags).await?,
         };
-        for id in found {
+        for Changed { id, mailbox } in found {
             self.publish(Event::Tags {
                 id,
+                mailbox,
                 tags: tags.clone(),
             });
         }
@@ -394,38 +457,8 @@ impl Store {
         }
     }
 
-    /// Renames a tag on every message. Refusals carry Mailpit's messages.
-    pub async fn rename_tag(&self, from: &str, to: &str) -> Result<Result<(), String>, StoreError> {
-        let Some(new) = tags::clean(to) else {
-            return Ok(Err(format!("invalid tag name: {to}")));
-        };
-        let existing = self.tag_counts().await?;
-        if !existing.iter().any(|(t, _)| t.eq_ignore_ascii_case(from)) {
-            return Ok(Err(format!("tag not found: {from}")));
-        }
-        if new == from {
-            return Ok(Ok(()));
-        }
-        if !new.eq_ignore_ascii_case(from)
-            && existing.iter().any(|(t, _)| t.eq_ignore_ascii_case(&new))
-        {
-            return Ok(Err(format!("tag already exists: {new}")));
-        }
-        self.rewrite_tag(from, Some(&new)).await?;
-        Ok(Ok(()))
-    }
-
-    /// Removes a tag from every message.
-    pub async fn delete_tag(&self, name: &str) -> Result<Result<(), String>, StoreError> {
-        let existing = self.tag_counts().await?;
-        if !existing.iter().any(|(t, _)| t.eq_ignore_ascii_case(name)) {
-            return Ok(Err(format!("tag not found: {name}")));
-        }
-        self.rewrite_tag(name, None).await?;
-        Ok(Ok(()))
-    }
-
-    async fn rewrite_tag(&self, from: &str, to: Option<&str>) -> Result<(), StoreError> {
+    /// Replaces tag `from` by `to`, or removes it, on every message.
+    pub(super) async fn rewrite_tag(&self, from: &str, to: Option<&str>) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Memory(mem) => mem.rewrite_tag(from, to),
             Backend::Sqlite(db) => db.rewrite_tag(from, to).await?,
@@ -449,7 +482,9 @@ impl Store {
 pub fn standalone(incoming: Incoming) -> (Arc<StoredMessage>, Bytes) {
     let summary = summary::summarize(&incoming.raw, &incoming.envelope);
     let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
-    let (message, _) = MemoryStore::new(StoreLimits::default()).insert(incoming, summary, tags);
+    let mailbox = Arc::from(DEFAULT_MAILBOX);
+    let (message, _) =
+        MemoryStore::new(StoreLimits::default()).insert(mailbox, incoming, summary, tags);
     let raw = message.raw();
     (message, raw)
 }

@@ -6,6 +6,9 @@
 
 use memchr::memmem::Finder;
 
+use std::sync::Arc;
+
+use super::mailbox::Scope;
 use super::message::{Address, StoredMessage};
 use super::summary::normalize_search;
 
@@ -47,6 +50,9 @@ pub(super) enum Filter {
     /// Arrived after the message with this sequence number (internal: the
     /// wait endpoint's cursor; the search syntax has no way to say it).
     ArrivedAfter(u64),
+    /// In one of these mailboxes (internal: how a [`Scope`] narrows a
+    /// query; negated, every mailbox but these).
+    Mailboxes(Arc<[Arc<str>]>),
 }
 
 impl Query {
@@ -76,6 +82,26 @@ impl Query {
             filter: Filter::After(micros),
         });
         self
+    }
+
+    /// Narrows the query to the mailboxes `scope` sees.
+    pub fn scoped(mut self, scope: &Scope) -> Query {
+        let (negated, names) = match scope {
+            Scope::All => return self,
+            Scope::Only(names) => (false, names.clone()),
+            Scope::Except(names) if names.is_empty() => return self,
+            Scope::Except(names) => (true, names.clone()),
+        };
+        self.terms.push(Term {
+            negated,
+            filter: Filter::Mailboxes(names),
+        });
+        self
+    }
+
+    /// The query every message matches.
+    pub fn everything() -> Query {
+        Query { terms: Vec::new() }
     }
 
     /// Narrows the query to messages that arrived after sequence number `seq`.
@@ -278,6 +304,7 @@ impl Filter {
             Filter::Larger(size) => message.size() as u64 > *size,
             Filter::Smaller(size) => (message.size() as u64) < *size,
             Filter::ArrivedAfter(seq) => message.id.seq > *seq,
+            Filter::Mailboxes(names) => names.iter().any(|n| *n == message.mailbox),
         }
     }
 }

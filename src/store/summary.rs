@@ -61,6 +61,9 @@ fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
     summary.snippet = snippet(&body);
     summary.search_text = search_text(message, &summary, &body, &parts);
     summary.auto_tags = auto_tags(message, &summary);
+    summary.mailbox_header = message
+        .header_raw("X-Mailbox")
+        .map(|value| value.trim().to_string());
     summary.content_warnings = content_warnings(message);
     summary.shrink_to_fit();
     summary

@@ -43,7 +43,7 @@ fn limits(max_messages: usize, max_bytes: usize) -> StoreLimits {
     StoreLimits {
         max_messages,
         max_bytes,
-        max_age: None,
+        ..StoreLimits::default()
     }
 }
 
@@ -59,9 +59,14 @@ fn incoming(subject: &str, body_len: usize) -> Incoming {
 }
 
 async fn insert(store: &Store, incoming: Incoming) -> Arc<StoredMessage> {
+    insert_into(store, DEFAULT_MAILBOX, incoming).await
+}
+
+async fn insert_into(store: &Store, mailbox: &str, incoming: Incoming) -> Arc<StoredMessage> {
     let summary = summary::summarize(&incoming.raw, &incoming.envelope);
     let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
-    store.insert(incoming, summary, tags).await.unwrap()
+    let mailbox = store.ensure_mailbox(mailbox).await.unwrap().unwrap();
+    store.insert(mailbox, incoming, summary, tags).await.unwrap()
 }
 
 async fn subjects(store: &Store) -> Vec<String> {
@@ -182,7 +187,7 @@ async fn tag_counts_stay_in_step_with_every_change() {
             .await
             .unwrap();
         check(&store).await;
-        store.rename_tag("beta", "Delta").await.unwrap().unwrap();
+        store.scoped(&Scope::All).rename_tag("beta", "Delta").await.unwrap().unwrap();
         check(&store).await;
         for n in 2..6 {
             insert(&store, tagged(n, "ALPHA, epsilon")).await;
@@ -191,7 +196,7 @@ async fn tag_counts_stay_in_step_with_every_change() {
         let newest = [store.latest(None).await.unwrap().unwrap().id().to_string()];
         store.delete(Selection::Ids(&newest)).await.unwrap();
         check(&store).await;
-        store.delete_tag("epsilon").await.unwrap().unwrap();
+        store.scoped(&Scope::All).delete_tag("epsilon").await.unwrap().unwrap();
         check(&store).await;
         // Tagging a message already evicted changes nothing.
         store.set_tags(&ids, &["ghost".into()]).await.unwrap();
@@ -213,10 +218,10 @@ async fn tags_rename_and_delete() {
             .unwrap();
         let tags_of_a = async || store.get(a.id()).await.unwrap().unwrap().tags();
         assert_eq!(tags_of_a().await, ["One", "two"]);
-        assert_eq!(store.rename_tag("one", "three").await.unwrap(), Ok(()));
+        assert_eq!(store.scoped(&Scope::All).rename_tag("one", "three").await.unwrap(), Ok(()));
         assert_eq!(tags_of_a().await, ["three", "two"]);
-        assert!(store.rename_tag("missing", "x").await.unwrap().is_err());
-        assert_eq!(store.delete_tag("TWO").await.unwrap(), Ok(()));
+        assert!(store.scoped(&Scope::All).rename_tag("missing", "x").await.unwrap().is_err());
+        assert_eq!(store.scoped(&Scope::All).delete_tag("TWO").await.unwrap(), Ok(()));
         assert_eq!(tags_of_a().await, ["three"]);
     })
     .await;
@@ -464,4 +469,118 @@ async fn messages_past_the_max_age_are_deleted() {
         assert_eq!(store.deleted(), 1);
     })
     .await;
+}
+
+fn one(name: &str) -> Scope {
+    Scope::one(Arc::from(name))
+}
+
+#[tokio::test]
+async fn mailboxes_keep_their_mail_apart() {
+    on_each_engine(limits(0, 0), |store| async move {
+        for (mailbox, subject) in [("a", "a1"), ("b", "b1"), ("a", "a2"), ("b", "b2")] {
+            insert_into(&store, mailbox, incoming(subject, 1)).await;
+        }
+        let a = store.scoped(&one("a"));
+        let page = a.list(0, 0, None).await.unwrap();
+        let listed: Vec<_> = page.messages.iter().map(|m| m.summary.subject.as_str()).collect();
+        assert_eq!(listed, ["a2", "a1"]);
+        assert_eq!((page.matched, page.matched_unread), (2, 2));
+        assert_eq!(a.counts().await.unwrap().total, 2);
+        let found = a.search(&Query::parse("subject:b1", None), 0, 10).await.unwrap();
+        assert_eq!(found.matched, 0, "a search sees only its mailbox");
+        let b1 = store.search(&Query::parse("subject:b1", None), 0, 1).await.unwrap();
+        let b1_id = b1.messages[0].id().to_string();
+        assert!(a.get(&b1_id).await.unwrap().is_none(), "nor can it get another's by ID");
+        assert_eq!(a.delete(Selection::Ids(&[b1_id.clone()])).await.unwrap(), 0);
+        assert_eq!(a.set_read(Selection::All, true).await.unwrap(), 2);
+        assert_eq!(a.delete(Selection::All).await.unwrap(), 2);
+        assert_eq!(subjects(&store).await, ["b2", "b1"], "delete-all stays inside");
+        let except = store.scoped(&Scope::Except(Arc::from([Arc::from("b")])));
+        assert_eq!(except.counts().await.unwrap().total, 0);
+        let counts = store.mailbox_counts().await.unwrap();
+        assert_eq!(counts.get("b").map(|c| (c.total, c.unread)), Some((2, 2)));
+        assert!(!counts.contains_key("a"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tags_are_counted_and_renamed_per_mailbox() {
+    on_each_engine(limits(0, 0), |store| async move {
+        let a = insert_into(&store, "a", incoming("a", 1)).await;
+        let b = insert_into(&store, "b", incoming("b", 1)).await;
+        store.set_tags(&[a.id().into(), b.id().into()], &["t".into()]).await.unwrap();
+        let scoped = store.scoped(&one("a"));
+        assert_eq!(scoped.tag_counts().await.unwrap(), [("t".to_string(), 1)]);
+        scoped.rename_tag("t", "u").await.unwrap().unwrap();
+        assert_eq!(store.tag_counts().await.unwrap(), [("t".to_string(), 1), ("u".to_string(), 1)]);
+        scoped.delete_tag("u").await.unwrap().unwrap();
+        assert_eq!(store.tag_counts().await.unwrap(), [("t".to_string(), 1)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_mailbox_cap_evicts_that_mailbox_oldest() {
+    let limits = StoreLimits {
+        max_per_mailbox: 2,
+        ..limits(0, 0)
+    };
+    on_each_engine(limits, |store| async move {
+        for subject in ["a1", "a2", "a3"] {
+            insert_into(&store, "a", incoming(subject, 1)).await;
+        }
+        insert_into(&store, "b", incoming("b1", 1)).await;
+        assert_eq!(subjects(&store).await, ["b1", "a3", "a2"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mailboxes_are_created_once_and_deleted_with_their_mail() {
+    let limits = StoreLimits {
+        max_mailboxes: 3,
+        ..limits(0, 0)
+    };
+    on_each_engine(limits, |store| async move {
+        assert!(store.mailbox(DEFAULT_MAILBOX).is_some());
+        insert_into(&store, "a", incoming("a1", 1)).await;
+        let made = store.create_mailbox(Mailbox::plain("a")).await.unwrap();
+        assert_eq!(made.unwrap_err(), CreateRefusal::Exists);
+        store.create_mailbox(Mailbox::plain("b")).await.unwrap().unwrap();
+        let over = store.create_mailbox(Mailbox::plain("c")).await.unwrap();
+        assert_eq!(over.unwrap_err(), CreateRefusal::TooMany(3));
+        assert_eq!(store.ensure_mailbox("c").await.unwrap(), None);
+        assert!(store.delete_mailbox("a").await.unwrap());
+        assert!(store.mailbox("a").is_none());
+        assert!(subjects(&store).await.is_empty());
+        assert!(!store.delete_mailbox("a").await.unwrap());
+        assert!(store.delete_mailbox(DEFAULT_MAILBOX).await.unwrap());
+        assert!(store.mailbox(DEFAULT_MAILBOX).is_some(), "default is only emptied");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_database_keeps_its_mailboxes() {
+    let dir = TempDir::new();
+    let path = dir.0.join("mail.db");
+    {
+        let store = open_and_close(&path);
+        let mut private = Mailbox::plain("secret");
+        private.private = true;
+        private.smtp_password = Some("pw".into());
+        private.token_digest = Some(mailbox::token_digest("tok"));
+        store.create_mailbox(private).await.unwrap().unwrap();
+        insert_into(&store, "secret", incoming("kept", 1)).await;
+        store.close().await;
+    }
+    let store = open_and_close(&path);
+    let secret = store.mailbox("secret").expect("reloaded");
+    assert!(secret.private && secret.token_matches("tok"));
+    assert_eq!(secret.smtp_password.as_deref(), Some("pw"));
+    let page = store.scoped(&one("secret")).list(0, 0, None).await.unwrap();
+    assert_eq!(page.messages[0].mailbox.as_ref(), "secret");
+    store.close().await;
 }

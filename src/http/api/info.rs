@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::Serialize;
 
 use crate::http::HttpState;
+use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::json::GoJson;
 
@@ -52,11 +53,15 @@ struct RuntimeStats {
     smtp_ignored: u64,
 }
 
-pub async fn info(State(state): State<Arc<HttpState>>) -> Result<Response, ApiError> {
+pub async fn info(
+    State(state): State<Arc<HttpState>>,
+    access: Access,
+) -> Result<Response, ApiError> {
     let app = &state.app;
     let store = &app.store;
+    let scoped = state.store(&access);
     let counters = &app.counters;
-    let counts = store.counts().await?;
+    let counts = scoped.counts().await?;
     let (_, file) = store.describe();
     Ok(GoJson(AppInformation {
         version: version(),
@@ -67,10 +72,10 @@ pub async fn info(State(state): State<Arc<HttpState>>) -> Result<Response, ApiEr
             .map_or(0, |m| m.len()),
         messages: counts.total,
         unread: counts.unread,
-        tags: store.tag_counts().await?.into_iter().collect(),
+        tags: scoped.tag_counts().await?.into_iter().collect(),
         runtime_stats: RuntimeStats {
             uptime: app.started.elapsed().as_secs(),
-            memory: resident_memory().unwrap_or(counts.bytes),
+            memory: resident_memory().unwrap_or(store.counts().await?.bytes),
             messages_deleted: store.deleted(),
             smtp_accepted: counters.accepted.load(Ordering::Relaxed),
             smtp_accepted_size: counters.accepted_bytes.load(Ordering::Relaxed),

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::HttpState;
+use crate::http::access::Access;
 use crate::http::error::ApiError;
 use crate::http::json::{GoJson, Message, headers_map};
 use crate::http::params::{self, Params};
@@ -18,13 +19,14 @@ use crate::http::safe_download;
 /// read unless `peek` asks it not to (tests that assert on read state).
 pub async fn message(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
+    let message = state.resolve(&access, &id, &params).await?;
     let detail = state.detail(&message).await?;
     if !params::flag(&params, "peek") {
-        state.store().mark_read(&message).await?;
+        state.store(&access).mark_read(&message).await?;
     }
     Ok(GoJson(Message::new(&message, &detail)).into_response())
 }
@@ -32,10 +34,11 @@ pub async fn message(
 /// `GET /api/v1/message/{ID}/headers`: `{"Canonical-Key": ["value", ..]}`.
 pub async fn headers(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
+    let message = state.resolve(&access, &id, &params).await?;
     let detail = state.detail(&message).await?;
     Ok(GoJson(headers_map(&detail)).into_response())
 }
@@ -44,11 +47,12 @@ pub async fn headers(
 /// client sent it (mailcatch adds no headers at ingest).
 pub async fn raw(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
-    let raw = state.store().raw(&message).await?;
+    let message = state.resolve(&access, &id, &params).await?;
+    let raw = state.store(&access).raw(&message).await?;
     let mut response = Body::from(raw).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -73,11 +77,12 @@ pub async fn raw(
 /// decoded, served so that it can never run script on our origin.
 pub async fn part(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path((id, part_id)): Path<(String, String)>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let message = state.resolve(&id, &params).await?;
-    let raw = state.store().raw(&message).await?;
+    let message = state.resolve(&access, &id, &params).await?;
+    let raw = state.store(&access).raw(&message).await?;
     let content =
         tokio::task::spawn_blocking(move || crate::store::detail::part_content(&raw, &part_id))
             .await

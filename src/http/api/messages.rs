@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::HttpState;
+use crate::http::access::Access;
 use crate::http::body::{JsonBody, decode};
 use crate::http::error::{ApiError, ok};
 use crate::http::json::GoJson;
@@ -16,27 +17,29 @@ use crate::store::{Page, Query as SearchQuery, Selection};
 /// `GET /api/v1/messages?start&limit&before`: newest first; `limit=0` is all.
 pub async fn list(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let (start, limit) = params::start_limit(&params)?;
     // `limit=0` lists everything and ignores `start`, as Mailpit does.
     let skip = if limit == 0 { 0 } else { start };
     let page = state
-        .store()
+        .store(&access)
         .list(skip, limit, params::before(&params))
         .await?;
-    summary_response(&state, start, &page, false).await
+    summary_response(&state, &access, start, &page, false).await
 }
 
 /// The list envelope for `/messages` and `/search`. On `/messages` the
 /// match counts are the mailbox totals.
 pub async fn summary_response(
     state: &HttpState,
+    access: &Access,
     start: usize,
     page: &Page,
     is_search: bool,
 ) -> Result<Response, ApiError> {
-    let store = state.store();
+    let store = state.store(access);
     let counts = store.counts().await?;
     let (total, unread) = (counts.total, counts.unread);
     let (matched, matched_unread) = if is_search {
@@ -81,6 +84,7 @@ struct ReadStatusRequest {
 /// message, so `{}` marks all unread (contract §0.4).
 pub async fn set_read(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Query(params): Query<Params>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -100,7 +104,7 @@ pub async fn set_read(
     } else {
         Selection::All
     };
-    state.store().set_read(which, request.read).await?;
+    state.store(&access).set_read(which, request.read).await?;
     Ok(ok())
 }
 
@@ -115,6 +119,7 @@ struct DeleteRequest {
 /// deletes everything, as Mailpit does and cypress-mailpit relies on.
 pub async fn delete(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let ids = decode::<DeleteRequest>(&body, &[])
@@ -125,6 +130,6 @@ pub async fn delete(
     } else {
         Selection::Ids(&ids)
     };
-    state.store().delete(which).await?;
+    state.store(&access).delete(which).await?;
     Ok(ok())
 }

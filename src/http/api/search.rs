@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::messages::summary_response;
 use crate::http::HttpState;
+use crate::http::access::Access;
 use crate::http::error::{ApiError, ok};
 use crate::http::params::{self, Params};
 use crate::store::{Query as SearchQuery, Selection};
@@ -25,21 +26,23 @@ fn parse_search(params: &Params) -> Result<SearchQuery, ApiError> {
 /// but the counts, as in Mailpit.
 pub async fn search(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let query = parse_search(&params)?;
     let (start, limit) = params::start_limit(&params)?;
-    let page = state.store().search(&query, start, limit).await?;
-    summary_response(&state, start, &page, true).await
+    let page = state.store(&access).search(&query, start, limit).await?;
+    summary_response(&state, &access, start, &page, true).await
 }
 
 /// `DELETE /api/v1/search?query&tz`: deletes every match. The store sends
 /// one `delete` event per message, or a single `prune` for more than 200.
 pub async fn delete(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let query = parse_search(&params)?;
-    state.store().delete(Selection::Matching(&query)).await?;
+    state.store(&access).delete(Selection::Matching(&query)).await?;
     Ok(ok())
 }

@@ -17,7 +17,8 @@ use mail_builder::mime::MimePart;
 use serde::{Deserialize, Serialize};
 
 use crate::http::HttpState;
-use crate::http::auth::AuthUser;
+use crate::http::access::Access;
+use crate::http::access::AuthUser;
 use crate::http::body::{SendBody, decode};
 use crate::http::error::ApiError;
 use crate::http::json::GoJson;
@@ -76,6 +77,7 @@ const RESERVED_HEADERS: [&str; 9] = [
 
 pub async fn send(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     user: Option<Extension<AuthUser>>,
     SendBody(body): SendBody,
@@ -88,7 +90,7 @@ pub async fn send(
         .settings
         .config
         .smtp
-        .max_message_bytes(state.store().limits().max_bytes);
+        .max_message_bytes(state.app.store.limits().max_bytes);
     if raw.len() > max {
         return Err(ApiError::SendTooLarge);
     }
@@ -102,6 +104,8 @@ pub async fn send(
                 helo: "HTTP send API".into(),
                 client_addr: Some(peer),
                 auth_user: user.map(|Extension(AuthUser(name))| name),
+                // Through a mailbox's root, into that mailbox.
+                mailbox: access.mailbox.as_deref().map(str::to_string),
                 ..Envelope::default()
             },
             ..Incoming::default()

@@ -7,14 +7,18 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::HttpState;
+use crate::http::access::Access;
 use crate::http::body::{JsonBody, decode};
 use crate::http::error::{ApiError, ok};
 use crate::http::json::GoJson;
 
 /// `GET /api/v1/tags`: every tag in use, sorted case-insensitively.
-pub async fn list(State(state): State<Arc<HttpState>>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(state): State<Arc<HttpState>>,
+    access: Access,
+) -> Result<Response, ApiError> {
     let tags: Vec<String> = state
-        .store()
+        .store(&access)
         .tag_counts()
         .await?
         .into_iter()
@@ -35,10 +39,11 @@ struct SetTagsRequest {
 /// `PUT /api/v1/tags {Tags, IDs}`: replaces the tags of the messages.
 pub async fn set(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request: SetTagsRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
-    state.store().set_tags(&request.ids, &request.tags).await?;
+    state.store(&access).set_tags(&request.ids, &request.tags).await?;
     Ok(ok())
 }
 
@@ -52,12 +57,13 @@ struct RenameRequest {
 /// `PUT /api/v1/tags/{Tag} {Name}`: renames a tag on every message.
 pub async fn rename(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(tag): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request: RenameRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
     state
-        .store()
+        .store(&access)
         .rename_tag(&tag, &request.name)
         .await?
         .map_err(ApiError::BadRequest)?;
@@ -67,10 +73,11 @@ pub async fn rename(
 /// `DELETE /api/v1/tags/{Tag}`: removes a tag from every message.
 pub async fn delete(
     State(state): State<Arc<HttpState>>,
+    access: Access,
     Path(tag): Path<String>,
 ) -> Result<Response, ApiError> {
     state
-        .store()
+        .store(&access)
         .delete_tag(&tag)
         .await?
         .map_err(ApiError::BadRequest)?;

@@ -4,17 +4,26 @@
 
 use super::{Mode, Session};
 use crate::chaos::Stage;
-use crate::smtp::auth::{AuthMode, AuthStep, Exchange};
+use crate::smtp::auth::{AuthMode, AuthStep, Exchange, Verifier};
 use crate::smtp::reply::Reply;
 
 impl Session {
     /// AUTH is offered when enabled, and (for a credentials list) only over
-    /// TLS unless plaintext is explicitly allowed (RFC 4954 §4).
+    /// TLS unless plaintext is explicitly allowed (RFC 4954 §4). It is also
+    /// offered whenever a mailbox has an SMTP password, so mail can be
+    /// routed to it.
     pub(super) fn auth_offered(&self) -> bool {
         match self.config.auth {
-            AuthMode::Off => false,
+            AuthMode::Off => !self.config.mailbox_keys.is_empty(),
             AuthMode::AcceptAny => true,
             AuthMode::Credentials(_) => self.peer.tls.is_some() || self.config.auth_allow_insecure,
+        }
+    }
+
+    fn verifier(&self) -> Verifier<'_> {
+        Verifier {
+            mode: &self.config.auth,
+            keys: &self.config.mailbox_keys,
         }
     }
 
@@ -40,14 +49,14 @@ impl Session {
                 "AUTH not allowed during a mail transaction",
             ));
         }
-        let nonce = self.peer.nonce.clone();
-        match Exchange::start(
+        let started = Exchange::start(
             mechanism,
             initial,
-            &self.config.auth,
-            &nonce,
+            &self.verifier(),
+            &self.peer.nonce,
             &self.config.hostname,
-        ) {
+        );
+        match started {
             Ok((exchange, step)) => self.auth_step(exchange, step),
             Err(text) => self.reply(Reply::new(504, format!("5.5.4 {text}"))),
         }
@@ -66,7 +75,7 @@ impl Session {
             Some(Ok(line)) => line,
         };
         self.transcript.client("<credentials>");
-        let step = exchange.advance(&line, &self.config.auth);
+        let step = exchange.advance(&line, &self.verifier());
         self.auth_step(Some(exchange), step);
         true
     }
@@ -79,11 +88,12 @@ impl Session {
                 }
                 self.reply(Reply::new(334, challenge));
             }
-            AuthStep::Success { user } => {
+            AuthStep::Success { user, mailbox } => {
                 if let Some(code) = self.config.chaos.roll(Stage::Authentication) {
                     return self.reply(Reply::new(code, "Chaos authentication error"));
                 }
                 self.auth_user = Some(user);
+                self.auth_mailbox = Some(mailbox);
                 self.reply(Reply::new(235, "2.7.0 Authentication successful"));
             }
             AuthStep::Failure => {

@@ -140,6 +140,7 @@ impl Session {
                 client_addr: self.peer.addr,
                 tls: self.peer.tls.clone(),
                 auth_user: self.auth_user.clone(),
+                mailbox: self.auth_mailbox.clone(),
             },
             warnings,
             transcript: self.transcript.snapshot(),

@@ -19,6 +19,7 @@ impl Session {
         self.pos = 0;
         self.helo = None;
         self.auth_user = None;
+        self.auth_mailbox = None;
         self.end_transaction();
         self.transcript.reset();
         self.out.push_back(Step::StartTls);

@@ -8,6 +8,7 @@
 
 mod bloom;
 mod checkpoint;
+mod mailboxes;
 mod rows;
 mod schema;
 mod search;
@@ -27,7 +28,7 @@ pub use schema::OpenError;
 use super::id::IdGenerator;
 use super::message::{Incoming, StoredMessage, Summary};
 use super::raw::RawMessage;
-use super::{Counts, Page, Query, Selection, StoreError, StoreLimits, tag_index};
+use super::{Changed, Counts, Page, Query, Selection, StoreError, StoreLimits, tag_index};
 use writer::{Context, Job};
 
 /// Read connections open at once.
@@ -35,6 +36,8 @@ const READERS: usize = 4;
 
 pub(crate) struct SqliteStore {
     path: PathBuf,
+    /// The mailboxes found at open, handed to the store's registry once.
+    loaded_mailboxes: Mutex<Vec<crate::store::mailbox::Mailbox>>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
@@ -71,6 +74,7 @@ impl SqliteStore {
                 },
             )
             .map_err(fail)?;
+        let loaded_mailboxes = mailboxes::load(&conn).map_err(fail)?;
         // The writer leaves checkpoints to their own thread.
         conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
             .map_err(fail)?;
@@ -84,6 +88,7 @@ impl SqliteStore {
             .map_err(|e| schema::refused(path, format!("cannot start its writer: {e}")))?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
+            loaded_mailboxes: Mutex::new(loaded_mailboxes),
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some(checkpointer)),
@@ -97,6 +102,11 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The mailboxes stored in the file (given out once, at open).
+    pub fn take_loaded_mailboxes(&self) -> Vec<crate::store::mailbox::Mailbox> {
+        std::mem::take(&mut *self.loaded_mailboxes.lock())
     }
 
     /// Runs `work` on the writer thread and waits for its commit.
@@ -144,11 +154,13 @@ impl SqliteStore {
 
     pub async fn insert(
         &self,
+        mailbox: Arc<str>,
         incoming: Incoming,
         summary: Summary,
         tags: Vec<String>,
     ) -> Result<(Arc<StoredMessage>, u64), StoreError> {
-        let message = Arc::new(StoredMessage::new(self.ids.next(), incoming, summary, tags));
+        let id = self.ids.next();
+        let message = Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags));
         let rows = rows::NewRows::encode(message.clone())
             .map_err(|e| StoreError::Unavailable(format!("cannot encode the message: {e}")))?;
         let evicted = self
@@ -279,20 +291,23 @@ impl SqliteStore {
         &self,
         which: Selection<'_>,
         read: bool,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Changed>, StoreError> {
         let ids = ids_of(which);
         let seqs = self.select(which).await?;
         self.write(move |cx| {
             let mut changed = Vec::new();
             let mut update = cx.conn.prepare_cached(
-                "UPDATE messages SET read = ?2 WHERE seq = ?1 AND read != ?2 RETURNING id",
+                "UPDATE messages SET read = ?2 WHERE seq = ?1 AND read != ?2 RETURNING id, mailbox",
             )?;
             let mut apply = |seq: i64| -> rusqlite::Result<()> {
                 let mut rows = update.query(params![seq, read])?;
                 if let Some(row) = rows.next()? {
-                    let id: String = row.get(0)?;
-                    // An ID whose sequence matches but text does not is not ours.
-                    changed.push(id);
+                    // An ID whose sequence matches but text does not is not
+                    // ours; filtered below.
+                    changed.push(Changed {
+                        id: row.get(0)?,
+                        mailbox: Arc::from(row.get::<_, String>(1)?),
+                    });
                 }
                 Ok(())
             };
@@ -308,7 +323,7 @@ impl SqliteStore {
                 }
             }
             if let Some(ids) = ids {
-                changed.retain(|id| ids.contains(id));
+                changed.retain(|c| ids.contains(&c.id));
             }
             let delta = changed.len();
             if read {
@@ -321,7 +336,7 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn delete(&self, which: Selection<'_>) -> Result<Vec<String>, StoreError> {
+    pub async fn delete(&self, which: Selection<'_>) -> Result<Vec<Changed>, StoreError> {
         let ids = ids_of(which);
         let seqs = self.select(which).await?.unwrap_or_default();
         self.write(move |cx| {
@@ -336,8 +351,9 @@ impl SqliteStore {
                 if ids.as_ref().is_some_and(|ids| !ids.contains(&id)) {
                     continue;
                 }
-                delete_row(cx, seq)?;
-                deleted.push(id);
+                if let Some(gone) = delete_row(cx, seq)? {
+                    deleted.push(gone);
+                }
             }
             Ok(deleted)
         })
@@ -376,7 +392,7 @@ impl SqliteStore {
         &self,
         ids: &[String],
         tags: &[String],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Changed>, StoreError> {
         let ids = ids.to_vec();
         let tags = tags.to_vec();
         self.write(move |cx| {
@@ -385,13 +401,17 @@ impl SqliteStore {
                 let Some(seq) = super::MessageId::parse_seq(&id) else {
                     continue;
                 };
-                let exists = cx
+                let mailbox: Option<String> = cx
                     .conn
-                    .prepare_cached("SELECT 1 FROM messages WHERE seq = ?1 AND id = ?2")?
-                    .exists(params![seq as i64, id])?;
-                if exists {
+                    .prepare_cached("SELECT mailbox FROM messages WHERE seq = ?1 AND id = ?2")?
+                    .query_row(params![seq as i64, id], |r| r.get(0))
+                    .ok();
+                if let Some(mailbox) = mailbox {
                     rows::write_tags(cx.conn, seq as i64, &tags)?;
-                    found.push(id);
+                    found.push(Changed {
+                        id,
+                        mailbox: Arc::from(mailbox),
+                    });
                 }
             }
             Ok(found)
@@ -463,15 +483,18 @@ fn ids_of(which: Selection<'_>) -> Option<Vec<String>> {
     }
 }
 
-fn delete_row(cx: &mut Context<'_>, seq: i64) -> rusqlite::Result<bool> {
-    let Some((unread, kept)) = rows::delete(cx.conn, seq)? else {
-        return Ok(false);
+fn delete_row(cx: &mut Context<'_>, seq: i64) -> rusqlite::Result<Option<Changed>> {
+    let Some(gone) = rows::delete(cx.conn, seq)? else {
+        return Ok(None);
     };
     cx.totals.total -= 1;
-    cx.totals.unread -= usize::from(unread);
-    cx.totals.bytes = cx.totals.bytes.saturating_sub(kept);
+    cx.totals.unread -= usize::from(gone.unread);
+    cx.totals.bytes = cx.totals.bytes.saturating_sub(gone.kept);
     cx.freed = true;
-    Ok(true)
+    Ok(Some(Changed {
+        id: gone.id,
+        mailbox: gone.mailbox,
+    }))
 }
 
 /// Deletes the oldest messages until both caps hold, always keeping the

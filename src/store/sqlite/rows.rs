@@ -16,7 +16,7 @@ use crate::store::summary::normalize_search;
 /// The columns [`read_message`] expects, in order, and the tables they come
 /// from.
 pub(super) const MESSAGE_COLUMNS: &str =
-    "m.seq, m.id, m.created, m.size, m.read, m.tags, d.summary, d.meta";
+    "m.seq, m.id, m.created, m.size, m.read, m.tags, d.summary, d.meta, m.mailbox";
 pub(super) const MESSAGE_TABLES: &str = "messages m JOIN message_summary d USING (seq)";
 
 /// Every table holding a part of a message, keyed by `seq`.
@@ -98,8 +98,9 @@ impl NewRows {
         let message = &self.message;
         let seq = message.id.seq as i64;
         conn.prepare_cached(
-            "INSERT INTO messages (seq, id, created, size, kept, read, tags, attachments, inline)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8)",
+            "INSERT INTO messages
+                (seq, id, created, size, kept, read, tags, attachments, inline, mailbox)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             seq,
@@ -110,6 +111,7 @@ impl NewRows {
             self.tags_json,
             message.summary.attachments,
             message.summary.inline,
+            &*message.mailbox,
         ])?;
         let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
         conn.prepare_cached(
@@ -178,6 +180,7 @@ pub(super) fn read_message(row: &Row<'_>) -> rusqlite::Result<Arc<StoredMessage>
     let tags: String = row.get(5)?;
     let summary: String = row.get(6)?;
     let meta: String = row.get(7)?;
+    let mailbox: String = row.get(8)?;
     let summary: crate::store::Summary =
         serde_json::from_str(&summary).map_err(|e| conversion(6, e))?;
     let meta: Meta = serde_json::from_str(&meta).map_err(|e| conversion(7, e))?;
@@ -186,6 +189,7 @@ pub(super) fn read_message(row: &Row<'_>) -> rusqlite::Result<Arc<StoredMessage>
             seq: seq as u64,
             text: id.into_boxed_str(),
         },
+        mailbox: Arc::from(mailbox),
         created: jiff::Timestamp::from_microsecond(created).unwrap_or_default(),
         size: size as usize,
         envelope: meta.envelope,
@@ -197,12 +201,28 @@ pub(super) fn read_message(row: &Row<'_>) -> rusqlite::Result<Arc<StoredMessage>
     })))
 }
 
-/// Deletes every row of message `seq`; returns (was unread, kept bytes)
-/// if it existed.
-pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<(bool, u64)>> {
-    let gone: Option<(bool, i64)> = conn
-        .prepare_cached("DELETE FROM messages WHERE seq = ?1 RETURNING read, kept")?
-        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+/// What a deleted message leaves behind for the totals and the feed.
+pub(super) struct Gone {
+    pub id: String,
+    pub mailbox: Arc<str>,
+    pub unread: bool,
+    pub kept: u64,
+}
+
+/// Deletes every row of message `seq`; returns what it was, if it existed.
+pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<Gone>> {
+    let gone: Option<Gone> = conn
+        .prepare_cached(
+            "DELETE FROM messages WHERE seq = ?1 RETURNING id, mailbox, read, kept",
+        )?
+        .query_row([seq], |r| {
+            Ok(Gone {
+                id: r.get(0)?,
+                mailbox: Arc::from(r.get::<_, String>(1)?),
+                unread: !r.get::<_, bool>(2)?,
+                kept: r.get::<_, i64>(3)? as u64,
+            })
+        })
         .map(Some)
         .or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -214,5 +234,5 @@ pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<(bo
                 .execute([seq])?;
         }
     }
-    Ok(gone.map(|(read, kept)| (!read, kept as u64)))
+    Ok(gone)
 }

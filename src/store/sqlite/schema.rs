@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 /// `PRAGMA application_id` of a mailcatch database ("MCAT").
 const APPLICATION_ID: i32 = 0x4d43_4154;
 /// The schema this build writes; `PRAGMA user_version` holds a file's.
-pub(super) const SCHEMA_VERSION: i32 = 1;
+pub(super) const SCHEMA_VERSION: i32 = 2;
 
 /// The first schema. A message is split by how it is read, so that each
 /// scan reads only what it tests: `messages` (narrow rows: listing order,
@@ -51,6 +51,22 @@ CREATE TABLE message_tags (
     PRIMARY KEY (seq, tag)
 ) WITHOUT ROWID;
 CREATE INDEX message_tags_by_tag ON message_tags (tag COLLATE NOCASE);
+";
+
+/// Mailboxes: each message names its own, and a mailbox's listing reads
+/// the index in arrival order; the settings of each mailbox sit in a table
+/// of their own (the `default` mailbox needs no row).
+const SCHEMA_V2: &str = "
+ALTER TABLE messages ADD COLUMN mailbox TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX messages_by_mailbox ON messages (mailbox, seq);
+CREATE TABLE mailboxes (
+    name TEXT PRIMARY KEY,
+    private INTEGER NOT NULL,
+    smtp_password TEXT,
+    token_digest BLOB,
+    expires INTEGER,
+    created INTEGER NOT NULL
+);
 ";
 
 /// Why a database could not be opened. Each names the file.
@@ -144,7 +160,7 @@ pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
         // Incremental auto-vacuum must be chosen before the first table.
         conn.execute_batch(&format!(
             "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;
-             BEGIN; {SCHEMA_V1}
+             BEGIN; {SCHEMA_V1} {SCHEMA_V2}
              PRAGMA application_id = {APPLICATION_ID};
              PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
@@ -162,8 +178,14 @@ pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
             ),
         ));
     }
-    // Migrations from older schemas go here, one step per version.
-    check_integrity(path, conn)
+    check_integrity(path, conn)?;
+    if version < 2 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
+        ))
+        .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Files up to this size are checked page by page at start (about 0.3 s
@@ -218,5 +240,35 @@ pub(super) fn describe(error: &rusqlite::Error) -> String {
         Some(rusqlite::ErrorCode::ReadOnly) => "the file is read-only".into(),
         Some(rusqlite::ErrorCode::PermissionDenied) => "permission denied".into(),
         _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_schema_database_gains_mailboxes() {
+        let dir = std::env::temp_dir().join(format!("mailcatch-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V1} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;
+             INSERT INTO messages (seq, id, created, size, kept, attachments, inline)
+             VALUES (1, 'x', 0, 1, 1, 0, 0); COMMIT;"
+        ))
+        .unwrap();
+        prepare(&path, &conn).unwrap();
+        let mailbox: String = conn
+            .query_row("SELECT mailbox FROM messages WHERE seq = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mailbox, "default");
+        let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        prepare(&path, &conn).expect("a second open changes nothing");
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -146,6 +146,15 @@ impl Condition {
             Filter::Smaller(size) => format!("m.size < {}", self.bind(int(clamp(*size)))),
             // On the table that drives the scan, so it becomes a range.
             Filter::ArrivedAfter(seq) => format!("{DRIVER}.seq > {}", self.bind(int(clamp(*seq)))),
+            Filter::Mailboxes(names) => {
+                // One bound JSON array however many mailboxes are named.
+                let names: Vec<&str> = names.iter().map(|n| &**n).collect();
+                let list = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+                format!(
+                    "m.mailbox IN (SELECT value FROM json_each({}))",
+                    self.bind(Value::Text(list))
+                )
+            }
         }
     }
 
