@@ -96,6 +96,7 @@ async fn list_envelope_and_summary_shapes() {
         "Size",
         "Attachments",
         "Snippet",
+        "Mailbox",
     ];
     assert_eq!(newest.as_object().unwrap().len(), summary_keys.len());
     for key in summary_keys {

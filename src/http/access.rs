@@ -52,6 +52,15 @@ pub enum Role {
 }
 
 impl Access {
+    /// The path the request's root is at: empty for the server's,
+    /// `/mailbox/{name}` inside a mailbox.
+    pub fn root(&self) -> String {
+        match &self.mailbox {
+            Some(name) => format!("/mailbox/{name}"),
+            None => String::new(),
+        }
+    }
+
     /// Whether the requester may manage every mailbox (create, delete any).
     pub fn may_manage(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Anonymous)

@@ -121,7 +121,7 @@ pub async fn spa_index(access: &Access) -> Response {
     let (body, etag) = index();
     let etag = &scoped_etag(etag, access);
     let body = match &access.mailbox {
-        Some(name) => body.replace("\"/ui/", &format!("\"/mailbox/{name}/ui/")),
+        Some(_) => body.replace("\"/ui/", &format!("\"{}/ui/", access.root())),
         None => body.clone(),
     };
     let mut response = (

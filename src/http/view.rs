@@ -57,7 +57,7 @@ async fn html(
             "This message does not contain a HTML part",
         ));
     }
-    let mut html = rewrite_cid_references(&detail, message.id());
+    let mut html = rewrite_cid_references(&detail, &access.root(), message.id());
     if params.get("embed").map(String::as_str) == Some("1") {
         html = open_links_in_new_tab(&html);
     }
@@ -88,20 +88,22 @@ async fn text(
 }
 
 /// `302` to the newest (matching) message's UI page, or to the mailbox.
-/// The location is relative, so it stays inside a `/mailbox/{name}/` root.
+/// Inside a mailbox, the location stays under its root.
 async fn latest(state: &HttpState, access: &Access, params: &Params) -> Response {
     let location = match state.resolve(access, "latest", params).await {
-        Ok(message) => message.id().to_string(),
-        Err(_) => "../".to_string(),
+        Ok(message) => format!("{}/view/{}", access.root(), message.id()),
+        Err(_) => format!("{}/", access.root()),
     };
-    // IDs are alphanumeric, so the location is always a valid header value.
-    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("../"));
+    // IDs and mailbox names are URL-safe, so the location is always a valid
+    // header value.
+    let location = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
-/// Points `cid:` references at `/api/v1/message/{ID}/part/{PartID}`;
-/// references to unknown Content-IDs are left alone.
-pub fn rewrite_cid_references(detail: &Detail, id: &str) -> String {
+/// Points `cid:` references at `/api/v1/message/{ID}/part/{PartID}` under
+/// `root` (a mailbox's, or the server's: empty); references to unknown
+/// Content-IDs are left alone.
+pub fn rewrite_cid_references(detail: &Detail, root: &str, id: &str) -> String {
     let html = &detail.html;
     let mut out = String::with_capacity(html.len());
     let mut rest = html.as_str();
@@ -115,8 +117,8 @@ pub fn rewrite_cid_references(detail: &Detail, id: &str) -> String {
         let content_id = &reference[..end];
         match detail.part_by_content_id(content_id) {
             Some(part) => {
-                // Relative, so it stays inside a `/mailbox/{name}/` root.
-                out.push_str(&format!("../api/v1/message/{id}/part/{}", part.info.part_id));
+                let part_id = &part.info.part_id;
+                out.push_str(&format!("{root}/api/v1/message/{id}/part/{part_id}"));
             }
             None => {
                 out.push_str(&after[..4 + end]);
@@ -181,8 +183,8 @@ mod tests {
     fn rewrites_known_cid_references_only() {
         let detail = detail_with_logo(r#"<img src="CID:logo@x"><img src='cid:other'>"#);
         assert_eq!(
-            rewrite_cid_references(&detail, "ID"),
-            r#"<img src="../api/v1/message/ID/part/3"><img src='cid:other'>"#
+            rewrite_cid_references(&detail, "", "ID"),
+            r#"<img src="/api/v1/message/ID/part/3"><img src='cid:other'>"#
         );
     }
 

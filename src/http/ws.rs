@@ -76,16 +76,21 @@ fn encode<T: Serialize>(kind: &'static str, data: T) -> Option<Message> {
         .map(|text| Message::Text(Utf8Bytes::from(text)))
 }
 
-/// The frame for one store event.
-fn frame_for(event: &Event) -> Option<Message> {
+/// The frame for one store event, for a client with `access`.
+fn frame_for(event: &Event, access: &Access) -> Option<Message> {
     match event {
         Event::New(message) => encode("new", MessageSummary::new(message)),
         Event::Read { id, read, .. } => encode("update", json!({"ID": id, "Read": read})),
         Event::Tags { id, tags, .. } => encode("update", json!({"ID": id, "Tags": tags})),
         Event::Deleted { id, .. } => encode("delete", json!({"ID": id})),
         Event::Mailboxes => None,
-        Event::Pruned => encode("prune", Value::Null),
-        Event::Truncated => encode("truncate", Value::Null),
+        Event::Pruned { .. } => encode("prune", Value::Null),
+        // One mailbox emptied is a truncation to its own clients, and a
+        // refetch to those who see it among others.
+        Event::Truncated { mailbox: Some(emptied) } if access.mailbox.as_ref() != Some(emptied) => {
+            encode("prune", Value::Null)
+        }
+        Event::Truncated { .. } => encode("truncate", Value::Null),
         Event::SmtpError { ip, message } => encode(
             "error",
             json!({
@@ -141,7 +146,7 @@ async fn serve_client(state: Arc<HttpState>, access: Access, socket: WebSocket) 
                 Ok(event) if !sees(&state, &access, &event) => None,
                 Ok(event) => {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
-                    frame_for(&event)
+                    frame_for(&event, &access)
                 }
                 Err(RecvError::Lagged(_)) => {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);

@@ -39,9 +39,15 @@ pub enum Event {
         mailbox: Arc<str>,
     },
     /// Many messages changed at once (eviction, tag rename): refetch.
-    Pruned,
-    /// Every message was deleted.
-    Truncated,
+    Pruned {
+        /// The one mailbox affected, or None for any.
+        mailbox: Option<Arc<str>>,
+    },
+    /// Every message was deleted (of one mailbox, or of the store).
+    Truncated {
+        /// The mailbox emptied, or None for the whole store.
+        mailbox: Option<Arc<str>>,
+    },
     /// A mailbox was created or deleted (its mail is announced apart).
     Mailboxes,
     /// An SMTP client was answered with a 4xx or 5xx reply.
@@ -61,6 +67,7 @@ impl Event {
             Event::Read { mailbox, .. }
             | Event::Tags { mailbox, .. }
             | Event::Deleted { mailbox, .. } => Some(mailbox),
+            Event::Pruned { mailbox } | Event::Truncated { mailbox } => mailbox.as_deref(),
             _ => None,
         }
     }

@@ -232,7 +232,7 @@ impl Store {
         self.deleted.load(Ordering::Relaxed)
     }
 
-    fn publish(&self, event: Event) {
+    pub(super) fn publish(&self, event: Event) {
         let _ = self.events.send(event);
     }
 
@@ -244,7 +244,7 @@ impl Store {
     fn publish_deleted(&self, deleted: Vec<Changed>) {
         self.count_deleted(deleted.len() as u64);
         if deleted.len() > MAX_DELETE_EVENTS {
-            self.publish(Event::Pruned);
+            self.publish(Event::Pruned { mailbox: None });
         } else {
             for Changed { id, mailbox } in deleted {
                 self.publish(Event::Deleted { id, mailbox });
@@ -269,7 +269,7 @@ impl Store {
         self.publish(Event::New(message.clone()));
         if evicted > 0 {
             self.count_deleted(evicted);
-            self.publish(Event::Pruned);
+            self.publish(Event::Pruned { mailbox: None });
         }
         self.evict_over_mailbox_cap(&message.mailbox).await?;
         Ok(message)
@@ -369,7 +369,7 @@ impl Store {
         };
         let count = changed.len();
         if count > MAX_DELETE_EVENTS {
-            self.publish(Event::Pruned);
+            self.publish(Event::Pruned { mailbox: None });
         } else {
             for Changed { id, mailbox } in changed {
                 self.publish(Event::Read { id, mailbox, read });
@@ -409,9 +409,24 @@ impl Store {
         Ok(count)
     }
 
+    /// Deletes every message of one mailbox, announced as that mailbox's
+    /// truncation (what its own clients expect after "delete all").
+    pub(super) async fn empty_mailbox(&self, mailbox: &Arc<str>) -> Result<usize, StoreError> {
+        let query = Query::everything().scoped(&Scope::one(mailbox.clone()));
+        let deleted = match &self.backend {
+            Backend::Memory(mem) => mem.delete_matching(&query),
+            Backend::Sqlite(db) => db.delete(Selection::Matching(&query)).await?,
+        };
+        self.count_deleted(deleted.len() as u64);
+        self.publish(Event::Truncated {
+            mailbox: Some(mailbox.clone()),
+        });
+        Ok(deleted.len())
+    }
+
     fn truncated(&self, count: usize) {
         self.count_deleted(count as u64);
-        self.publish(Event::Truncated);
+        self.publish(Event::Truncated { mailbox: None });
     }
 
     /// Deletes messages older than the `max_age` cap, if one is set.
@@ -427,7 +442,7 @@ impl Store {
         };
         if evicted > 0 {
             self.count_deleted(evicted);
-            self.publish(Event::Pruned);
+            self.publish(Event::Pruned { mailbox: None });
         }
         Ok(evicted)
     }
@@ -463,7 +478,7 @@ impl Store {
             Backend::Memory(mem) => mem.rewrite_tag(from, to),
             Backend::Sqlite(db) => db.rewrite_tag(from, to).await?,
         }
-        self.publish(Event::Pruned);
+        self.publish(Event::Pruned { mailbox: None });
         Ok(())
     }
 

@@ -166,6 +166,11 @@ impl ScopedStore<'_> {
 
     /// Deletes the selected messages in scope; returns how many went.
     pub async fn delete(&self, which: Selection<'_>) -> Result<usize, StoreError> {
+        if let (Selection::All, Scope::Only(names)) = (which, &self.scope)
+            && let [mailbox] = &names[..]
+        {
+            return self.store.empty_mailbox(mailbox).await;
+        }
         self.narrowed(which, async |which| self.store.delete(which).await)
             .await
     }
@@ -235,6 +240,12 @@ impl ScopedStore<'_> {
             super::tags::sort(&mut tags);
             self.store.set_tags(&[message.id().to_string()], &tags).await?;
         }
+        // As after a rename of the whole store's tags: clients refetch.
+        let mailbox = match &self.scope {
+            Scope::Only(names) if names.len() == 1 => Some(names[0].clone()),
+            _ => None,
+        };
+        self.store.publish(super::Event::Pruned { mailbox });
         Ok(())
     }
 }

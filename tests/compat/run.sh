@@ -53,10 +53,21 @@ fi
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
-MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
-
 venv="$target_dir/compat-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements.txt
+
+echo "== the clients at the server's root"
+MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
 MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
     "$venv/bin/python" python/compat.py
+
+# The same clients, unchanged, pointed at a mailbox's root while other mail
+# sits beside it: every count and "delete all" they check must see only
+# their mailbox.
+echo "== the clients inside a mailbox"
+login="$("$venv/bin/python" python/mailbox.py "http://127.0.0.1:$http_port" "$smtp_port")"
+MAILCATCH_URL="http://127.0.0.1:$http_port/mailbox/compat" node compat.mjs
+MAILCATCH_URL="http://127.0.0.1:$http_port/mailbox/compat" MAILCATCH_SMTP_PORT="$smtp_port" \
+    MAILCATCH_SMTP_LOGIN="$login" "$venv/bin/python" python/compat.py
+"$venv/bin/python" python/mailbox.py --check-noise "http://127.0.0.1:$http_port"
