@@ -73,6 +73,7 @@ async fn web_ui_in_a_real_browser() {
             Box::pin(reconnects_after_restart(ui))
         }),
         ("deep links and history", |ui| Box::pin(deep_links(ui))),
+        ("mailbox switcher", |ui| Box::pin(mailbox_switcher(ui))),
         ("ten thousand messages", |ui| {
             Box::pin(ten_thousand_messages(ui))
         }),

@@ -216,3 +216,62 @@ pub async fn deep_links(ui: &Ui) -> Outcome {
     server.shutdown().await;
     Ok(())
 }
+
+/// A message routed to `mailbox` by its `X-Mailbox` header.
+fn in_mailbox(mailbox: &str, subject: &str) -> String {
+    format!("X-Mailbox: {mailbox}\r\n{}", simple(subject, "body"))
+}
+
+pub async fn mailbox_switcher(ui: &Ui) -> Outcome {
+    let server = common::start().await;
+    send(&server, "a@example.com", &["b@example.com"], &simple("Root mail", "body")).await?;
+    let team = in_mailbox("team-a", "Team mail");
+    send(&server, "a@example.com", &["b@example.com"], &team).await?;
+    let page = ui.open(&server, "/").await?;
+    page.wait_for(
+        "[...document.querySelectorAll('#mailbox-switcher option')].some(o => o.textContent === 'team-a (1)')",
+        "switcher lists team-a with its unread count",
+    )
+    .await?;
+    page.wait_for(
+        "document.querySelectorAll('.row').length === 2",
+        "the root lists both mailboxes' mail",
+    )
+    .await?;
+    page.run(
+        "const s = document.querySelector('#mailbox-switcher'); s.value = 'team-a'; \
+         s.dispatchEvent(new Event('change'))",
+    )
+    .await?;
+    page.wait_for(
+        "location.pathname === '/mailbox/team-a/' && document.querySelectorAll('.row').length === 1 \
+         && document.querySelector('.row')?.textContent.includes('Team mail')",
+        "team-a lists only its own mail",
+    )
+    .await?;
+    page.wait_for(
+        "document.querySelector('#mailbox-switcher').value === 'team-a' \
+         && !document.querySelector('#mailbox-delete').hidden",
+        "the switcher shows where we are",
+    )
+    .await?;
+    // Live: mail for another mailbox never shows here; its own does.
+    send(&server, "a@example.com", &["b@example.com"], &simple("Elsewhere", "body")).await?;
+    let more = in_mailbox("team-a", "More team mail");
+    send(&server, "a@example.com", &["b@example.com"], &more).await?;
+    page.wait_for(&row_expr("More team mail"), "team-a's new mail, live")
+        .await?;
+    let elsewhere: bool = page.eval(&format!("Boolean({})", row_expr("Elsewhere"))).await?;
+    expect(!elsewhere, "another mailbox's mail stays out")?;
+    page.click_in_row("Team mail", ".row-link").await?;
+    page.wait_for(
+        "location.pathname.startsWith('/mailbox/team-a/view/') \
+         && document.querySelector('.message-subject')?.textContent === 'Team mail'",
+        "a message opens under the mailbox's root",
+    )
+    .await?;
+    page.assert_no_errors(false).await?;
+    page.close().await;
+    server.shutdown().await;
+    Ok(())
+}
