@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(creds.len(), 4);
         assert!(creds.check("alice", "secret"));
         assert!(creds.check("bob", "pw"));
-        assert!(creds.check("carol", "a:b"), "a trailing : keeps a : in the password");
+        assert!(
+            creds.check("carol", "a:b"),
+            "a trailing : keeps a : in the password"
+        );
         assert!(creds.check("dan", "pw"));
         assert_eq!(
             creds.mailboxes_of("dan", "pw"),

@@ -86,15 +86,24 @@ async fn routes_by_login_then_header_then_default() {
         .await
         .unwrap();
     let plain = mailer(&api, None);
-    plain.send(message("by header", Some("Team.A"))).await.unwrap();
-    plain.send(message("bad header", Some("no way!"))).await.unwrap();
+    plain
+        .send(message("by header", Some("Team.A")))
+        .await
+        .unwrap();
+    plain
+        .send(message("bad header", Some("no way!")))
+        .await
+        .unwrap();
     plain.send(message("no header", None)).await.unwrap();
     let wrong = mailer(&api, Some(("ci-7", "not-its-password")));
     assert!(wrong.send(message("refused", None)).await.is_err());
 
     let inbox = |name: &str| format!("/mailbox/{name}/api/v1/messages");
     assert_eq!(subjects(&api.get_json(&inbox("ci-7")).await), ["by login"]);
-    assert_eq!(subjects(&api.get_json(&inbox("team.a")).await), ["by header"]);
+    assert_eq!(
+        subjects(&api.get_json(&inbox("team.a")).await),
+        ["by header"]
+    );
     let default = api.get_json(&inbox("default")).await;
     assert_eq!(subjects(&default), ["bad header", "no header"]);
     let root = api.get_json("/api/v1/messages").await;
@@ -122,7 +131,10 @@ async fn routes_by_login_then_header_then_default() {
         .collect();
     assert_eq!(names, ["ci-7", "default", "team.a"]);
     let ci7 = &listed[0];
-    assert_eq!((ci7["Total"].as_u64(), ci7["Unread"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (ci7["Total"].as_u64(), ci7["Unread"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert!(ci7["Size"].as_u64().unwrap() > 0);
 }
 
@@ -209,7 +221,10 @@ async fn private_mailboxes_need_their_token() {
     assert_eq!(basic.status(), 200);
     let (status, html) = get_with(&api, "/mailbox/vault/", Some(&format!("Bearer {token}"))).await;
     assert_eq!(status, 200);
-    assert!(html.contains("/mailbox/vault/ui/"), "assets under the mailbox");
+    assert!(
+        html.contains("/mailbox/vault/ui/"),
+        "assets under the mailbox"
+    );
 
     // The root never shows it; its mailbox listing leaves it out.
     let root = api.get_json("/api/v1/messages").await;
@@ -262,7 +277,10 @@ async fn private_mailboxes_need_their_token() {
 async fn next_new<S>(socket: &mut S) -> Value
 where
     S: futures_util::Stream<
-            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
         > + Unpin,
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -295,12 +313,16 @@ async fn a_mailbox_past_its_ttl_is_deleted_with_its_mail() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(api.get_json("/api/v1/messages").await["total"], 1);
-    let expired = eventually(async || {
-        api.get("/mailbox/brief/api/v1/messages").await.status() == 404
-    });
+    let expired =
+        eventually(async || api.get("/mailbox/brief/api/v1/messages").await.status() == 404);
     assert!(expired.await, "gone within five seconds");
     assert_eq!(api.get_json("/api/v1/messages").await["total"], 0);
-    for bad in [r#"{"TTL": 0}"#, r#"{"TTL": -5}"#, r#"{"TTL": 99999999999}"#, r#"{"TTL": "soon"}"#] {
+    for bad in [
+        r#"{"TTL": 0}"#,
+        r#"{"TTL": -5}"#,
+        r#"{"TTL": 99999999999}"#,
+        r#"{"TTL": "soon"}"#,
+    ] {
         let (status, _) = api
             .send_json(Method::POST, "/api/mailcatch/v1/mailboxes", bad)
             .await;
@@ -314,7 +336,11 @@ async fn a_mailbox_past_its_ttl_is_deleted_with_its_mail() {
     }
     create(&api, r#"{"Name": "taken"}"#).await;
     let (status, _) = api
-        .send_json(Method::POST, "/api/mailcatch/v1/mailboxes", r#"{"Name": "TAKEN"}"#)
+        .send_json(
+            Method::POST,
+            "/api/mailcatch/v1/mailboxes",
+            r#"{"Name": "TAKEN"}"#,
+        )
         .await;
     assert_eq!(status, 409);
     assert_eq!(api.get("/mailbox/Bad!/api/v1/messages").await.status(), 400);

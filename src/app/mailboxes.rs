@@ -84,14 +84,14 @@ impl App {
             expires,
             ..Mailbox::plain(&name)
         };
-        let mailbox = self
-            .store
-            .create_mailbox(mailbox)
-            .await?
-            .map_err(|refusal| match refusal {
-                CreateRefusal::Exists => CreateError::Exists(name.clone()),
-                CreateRefusal::TooMany(limit) => CreateError::TooMany(limit),
-            })?;
+        let mailbox =
+            self.store
+                .create_mailbox(mailbox)
+                .await?
+                .map_err(|refusal| match refusal {
+                    CreateRefusal::Exists => CreateError::Exists(name.clone()),
+                    CreateRefusal::TooMany(limit) => CreateError::TooMany(limit),
+                })?;
         self.mailbox_keys.set(&name, &smtp_password);
         Ok(CreatedMailbox {
             mailbox,
@@ -135,9 +135,9 @@ impl App {
         for (name, via_login) in [(logged_in, true), (header, false)] {
             let Some(name) = name else { continue };
             let Some(canonical) = canonical_name(&name) else {
-                summary
-                    .content_warnings
-                    .push(format!("invalid mailbox name {name:?}: delivered to another"));
+                summary.content_warnings.push(format!(
+                    "invalid mailbox name {name:?}: delivered to another"
+                ));
                 continue;
             };
             if !via_login && self.store.mailbox(&canonical).is_some_and(|m| m.private) {
@@ -148,9 +148,9 @@ impl App {
             }
             match self.store.ensure_mailbox(&canonical).await? {
                 Some(mailbox) => return Ok(mailbox),
-                None => summary
-                    .content_warnings
-                    .push(format!("mailbox {canonical} not created: too many mailboxes")),
+                None => summary.content_warnings.push(format!(
+                    "mailbox {canonical} not created: too many mailboxes"
+                )),
             }
         }
         Ok(self

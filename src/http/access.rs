@@ -83,7 +83,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         // Fails closed: a route outside `authorize` reads nothing.
         parts.extensions.get::<Access>().cloned().ok_or_else(|| {
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "Access was not decided.\n")
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Access was not decided.\n",
+            )
         })
     }
 }
@@ -150,7 +153,40 @@ pub async fn authorize(
             request.extensions_mut().insert(access);
             next.run(request).await
         }
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Why a request is turned away before any handler runs.
+#[derive(Debug)]
+enum Refusal {
+    /// `400`: the mailbox name in the path is not one.
+    InvalidName(String),
+    /// `401`: credentials for this realm are needed.
+    Unauthorized(String),
+    /// `403`: an account not allowed this mailbox.
+    Forbidden(String),
+    /// `404`: no such mailbox.
+    NoMailbox(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::InvalidName(given) => plain(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid mailbox name {given:?}.\n"),
+            ),
+            Refusal::Unauthorized(realm) => unauthorized(&realm),
+            Refusal::Forbidden(name) => plain(
+                StatusCode::FORBIDDEN,
+                format!("This account may not see mailbox {name}.\n"),
+            ),
+            Refusal::NoMailbox(name) => plain(
+                StatusCode::NOT_FOUND,
+                format!("Mailbox {name} not found.\n"),
+            ),
+        }
     }
 }
 
@@ -173,14 +209,14 @@ fn role_of(account: Option<&(String, Vec<String>)>) -> Role {
 fn root_access(
     state: &HttpState,
     account: Option<&(String, Vec<String>)>,
-) -> Result<Access, Response> {
+) -> Result<Access, Refusal> {
     let store = &state.app.store;
     let role = role_of(account);
     let scope = match &role {
         Role::Admin => Scope::All,
         Role::Limited(names) => Scope::Only(names.iter().map(|n| Arc::from(&**n)).collect()),
         _ if state.app.settings.http_credentials.is_some() => {
-            return Err(unauthorized("Login"));
+            return Err(Refusal::Unauthorized("Login".into()));
         }
         _ => store.public_scope(),
     };
@@ -196,10 +232,9 @@ fn mailbox_access(
     request: &Request,
     account: Option<&(String, Vec<String>)>,
     given: &str,
-) -> Result<Access, Response> {
+) -> Result<Access, Refusal> {
     let Some(name) = canonical_name(given) else {
-        let text = format!("Invalid mailbox name {given:?}.\n");
-        return Err(plain(StatusCode::BAD_REQUEST, &text));
+        return Err(Refusal::InvalidName(given.to_string()));
     };
     let mailbox = state.app.store.mailbox(&name);
     let has_token = mailbox
@@ -213,20 +248,16 @@ fn mailbox_access(
     let allowed = match &role {
         Role::Admin | Role::MailboxToken => true,
         Role::Limited(names) if names.contains(&name) => true,
-        Role::Limited(_) => {
-            let text = format!("This account may not see mailbox {name}.\n");
-            return Err(plain(StatusCode::FORBIDDEN, &text));
-        }
+        Role::Limited(_) => return Err(Refusal::Forbidden(name)),
         Role::Anonymous => state.app.settings.http_credentials.is_none() && !private,
     };
     if !allowed {
-        return Err(unauthorized(&format!("mailbox {name}")));
+        return Err(Refusal::Unauthorized(format!("mailbox {name}")));
     }
     // Sending to a mailbox that does not exist yet makes it, as SMTP does.
     let sends = request.method() == Method::POST && request.uri().path() == "/api/v1/send";
     if mailbox.is_none() && !sends {
-        let text = format!("Mailbox {name} not found.\n");
-        return Err(plain(StatusCode::NOT_FOUND, &text));
+        return Err(Refusal::NoMailbox(name));
     }
     let name: Arc<str> = Arc::from(name);
     Ok(Access {
@@ -264,7 +295,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 fn unauthorized(realm: &str) -> Response {
     let mut response = plain(StatusCode::UNAUTHORIZED, "Unauthorized.\n");
     if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
@@ -302,7 +335,10 @@ mod tests {
         let mut mailbox = Mailbox::plain("ci-1");
         mailbox.token_digest = Some(crate::store::mailbox::token_digest("tok"));
         let mut bearer = HeaderMap::new();
-        bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer tok"));
+        bearer.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer tok"),
+        );
         assert!(presents_token(&bearer, &mailbox));
         assert!(presents_token(&basic("ci-1:tok"), &mailbox));
         assert!(!presents_token(&basic("ci-2:tok"), &mailbox));

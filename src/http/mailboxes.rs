@@ -44,10 +44,7 @@ struct MailboxView {
 
 /// `GET /api/mailcatch/v1/mailboxes`: every mailbox the requester may see,
 /// by name, with its totals.
-async fn list(
-    State(state): State<Arc<HttpState>>,
-    access: Access,
-) -> Result<Response, ApiError> {
+async fn list(State(state): State<Arc<HttpState>>, access: Access) -> Result<Response, ApiError> {
     let store = &state.app.store;
     let counts = store.mailbox_counts().await?;
     let views: Vec<MailboxView> = store
@@ -55,7 +52,10 @@ async fn list(
         .into_iter()
         .filter(|mailbox| access.may_see(mailbox))
         .map(|mailbox| {
-            let totals = counts.get(&mailbox.name).copied().unwrap_or(Counts::default());
+            let totals = counts
+                .get(&mailbox.name)
+                .copied()
+                .unwrap_or(Counts::default());
             MailboxView {
                 name: mailbox.name.to_string(),
                 total: totals.total,
@@ -114,11 +114,9 @@ async fn create(
     };
     let ttl = match request.ttl {
         None | Some(serde_json::Value::Null) => None,
-        Some(value) => Some(Duration::from_secs(
-            value
-                .as_u64()
-                .ok_or_else(|| ApiError::bad_request("TTL must be a whole number of seconds"))?,
-        )),
+        Some(value) => Some(Duration::from_secs(value.as_u64().ok_or_else(|| {
+            ApiError::bad_request("TTL must be a whole number of seconds")
+        })?)),
     };
     let new = NewMailbox {
         name: request.name.filter(|n| !n.trim().is_empty()),

@@ -29,13 +29,13 @@ pub mod ws;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::{Router, ServiceExt};
-use tower::Layer;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use axum::{Router, ServiceExt};
 use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::App;

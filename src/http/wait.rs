@@ -19,8 +19,8 @@ use super::HttpState;
 use super::error::ApiError;
 use super::json::{GoJson, MessageSummary};
 use super::params::{self, Params};
-use crate::http::access::Access;
 use crate::app::{Cursor, Outcome, WaitError, WaitRequest};
+use crate::http::access::Access;
 use crate::store::{MessageId, Query as SearchQuery, StoreError};
 
 /// Most messages one wait may ask for.

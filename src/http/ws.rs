@@ -87,9 +87,9 @@ fn frame_for(event: &Event, access: &Access) -> Option<Message> {
         Event::Pruned { .. } => encode("prune", Value::Null),
         // One mailbox emptied is a truncation to its own clients, and a
         // refetch to those who see it among others.
-        Event::Truncated { mailbox: Some(emptied) } if access.mailbox.as_ref() != Some(emptied) => {
-            encode("prune", Value::Null)
-        }
+        Event::Truncated {
+            mailbox: Some(emptied),
+        } if access.mailbox.as_ref() != Some(emptied) => encode("prune", Value::Null),
         Event::Truncated { .. } => encode("truncate", Value::Null),
         Event::SmtpError { ip, message } => encode(
             "error",

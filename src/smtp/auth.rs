@@ -33,7 +33,9 @@ pub struct MailboxKeys(Arc<RwLock<HashMap<String, String>>>);
 impl MailboxKeys {
     /// Gives mailbox `name` this SMTP password.
     pub fn set(&self, name: &str, password: &str) {
-        self.0.write().insert(name.to_string(), password.to_string());
+        self.0
+            .write()
+            .insert(name.to_string(), password.to_string());
     }
 
     /// Forgets mailbox `name`'s password.
@@ -65,9 +67,11 @@ pub struct Verifier<'a> {
 impl Verifier<'_> {
     /// The mailbox the login routes to, or `None` when it is refused.
     fn check(&self, user: &str, password: &str) -> Option<String> {
-        self.decide(user, |secret| secret.as_bytes() == password.as_bytes(), |c| {
-            c.mailboxes_of(user, password)
-        })
+        self.decide(
+            user,
+            |secret| secret.as_bytes() == password.as_bytes(),
+            |c| c.mailboxes_of(user, password),
+        )
     }
 
     fn check_cram_md5(&self, user: &str, challenge: &str, digest: &str) -> Option<String> {
@@ -101,8 +105,12 @@ impl Verifier<'_> {
         match self.mode {
             AuthMode::Off => None,
             AuthMode::AcceptAny => key.is_none().then(|| user.to_string()),
-            AuthMode::Credentials(credentials) => listed(credentials)
-                .map(|mailboxes| mailboxes.first().cloned().unwrap_or_else(|| user.to_string())),
+            AuthMode::Credentials(credentials) => listed(credentials).map(|mailboxes| {
+                mailboxes
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| user.to_string())
+            }),
         }
     }
 }
@@ -295,7 +303,11 @@ mod tests {
         keys.set("ci-1", "key");
         let any = verifier(AuthMode::AcceptAny, keys.clone());
         assert_eq!(any.check("CI-1", "key").as_deref(), Some("CI-1"));
-        assert_eq!(any.check("ci-1", "wrong"), None, "a keyed name needs its key");
+        assert_eq!(
+            any.check("ci-1", "wrong"),
+            None,
+            "a keyed name needs its key"
+        );
         assert_eq!(any.check("other", "x").as_deref(), Some("other"));
         let off = verifier(AuthMode::Off, keys.clone());
         assert_eq!(off.check("ci-1", "key").as_deref(), Some("ci-1"));
@@ -323,10 +335,7 @@ mod tests {
         let good = BASE64.encode("\0alice\0secret");
         let bad = BASE64.encode("\0alice\0wrong");
         let (_, step) = Exchange::start("PLAIN", Some(&good), &creds(), "n", "h").unwrap();
-        assert_eq!(
-            step,
-            alice()
-        );
+        assert_eq!(step, alice());
         let (_, step) = Exchange::start("PLAIN", Some(&bad), &creds(), "n", "h").unwrap();
         assert_eq!(step, AuthStep::Failure);
     }
@@ -358,10 +367,7 @@ mod tests {
         let digest = hex::encode(hmac_md5("secret", &challenge));
         let response = BASE64.encode(format!("alice {digest}"));
         let mut exchange = exchange.unwrap();
-        assert_eq!(
-            exchange.advance(&response, &creds()),
-            alice()
-        );
+        assert_eq!(exchange.advance(&response, &creds()), alice());
         // Upper-case hex is the same digest; a wrong one, another user's
         // name or non-hex fail.
         let mode = creds();
@@ -370,8 +376,12 @@ mod tests {
                 .is_some()
         );
         assert!(
-            mode.check_cram_md5("alice", &challenge, &hex::encode(hmac_md5("wrong", &challenge)))
-                .is_none()
+            mode.check_cram_md5(
+                "alice",
+                &challenge,
+                &hex::encode(hmac_md5("wrong", &challenge))
+            )
+            .is_none()
         );
         assert!(mode.check_cram_md5("bob", &challenge, &digest).is_none());
         assert!(mode.check_cram_md5("alice", &challenge, "zz").is_none());

@@ -232,9 +232,22 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(canonical_name("CI-Job_42.x").as_deref(), Some("ci-job_42.x"));
+        assert_eq!(
+            canonical_name("CI-Job_42.x").as_deref(),
+            Some("ci-job_42.x")
+        );
         assert_eq!(canonical_name("9lives").as_deref(), Some("9lives"));
-        for bad in ["", "-x", ".x", "_x", "a b", "a/b", "é", "a@b", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "-x",
+            ".x",
+            "_x",
+            "a b",
+            "a/b",
+            "é",
+            "a@b",
+            &"a".repeat(65),
+        ] {
             assert_eq!(canonical_name(bad), None, "{bad:?}");
         }
         assert!(canonical_name(&"a".repeat(64)).is_some());

@@ -33,8 +33,8 @@ use tokio::sync::broadcast;
 
 pub use events::Event;
 pub use id::{ID_LEN, MessageId, cursor_text};
-pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope, canonical_name};
+pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use scoped::ScopedStore;
 pub use search::Query;
 

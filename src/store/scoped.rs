@@ -238,7 +238,9 @@ impl ScopedStore<'_> {
             tags.retain(|t| !t.eq_ignore_ascii_case(from));
             tags.extend(to.map(str::to_string));
             super::tags::sort(&mut tags);
-            self.store.set_tags(&[message.id().to_string()], &tags).await?;
+            self.store
+                .set_tags(&[message.id().to_string()], &tags)
+                .await?;
         }
         // As after a rename of the whole store's tags: clients refetch.
         let mailbox = match &self.scope {

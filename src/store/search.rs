@@ -304,7 +304,7 @@ impl Filter {
             Filter::Larger(size) => message.size() as u64 > *size,
             Filter::Smaller(size) => (message.size() as u64) < *size,
             Filter::ArrivedAfter(seq) => message.id.seq > *seq,
-            Filter::Mailboxes(names) => names.iter().any(|n| *n == message.mailbox),
+            Filter::Mailboxes(names) => names.contains(&message.mailbox),
         }
     }
 }

@@ -66,7 +66,10 @@ async fn insert_into(store: &Store, mailbox: &str, incoming: Incoming) -> Arc<St
     let summary = summary::summarize(&incoming.raw, &incoming.envelope);
     let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
     let mailbox = store.ensure_mailbox(mailbox).await.unwrap().unwrap();
-    store.insert(mailbox, incoming, summary, tags).await.unwrap()
+    store
+        .insert(mailbox, incoming, summary, tags)
+        .await
+        .unwrap()
 }
 
 async fn subjects(store: &Store) -> Vec<String> {
@@ -187,7 +190,12 @@ async fn tag_counts_stay_in_step_with_every_change() {
             .await
             .unwrap();
         check(&store).await;
-        store.scoped(&Scope::All).rename_tag("beta", "Delta").await.unwrap().unwrap();
+        store
+            .scoped(&Scope::All)
+            .rename_tag("beta", "Delta")
+            .await
+            .unwrap()
+            .unwrap();
         check(&store).await;
         for n in 2..6 {
             insert(&store, tagged(n, "ALPHA, epsilon")).await;
@@ -196,7 +204,12 @@ async fn tag_counts_stay_in_step_with_every_change() {
         let newest = [store.latest(None).await.unwrap().unwrap().id().to_string()];
         store.delete(Selection::Ids(&newest)).await.unwrap();
         check(&store).await;
-        store.scoped(&Scope::All).delete_tag("epsilon").await.unwrap().unwrap();
+        store
+            .scoped(&Scope::All)
+            .delete_tag("epsilon")
+            .await
+            .unwrap()
+            .unwrap();
         check(&store).await;
         // Tagging a message already evicted changes nothing.
         store.set_tags(&ids, &["ghost".into()]).await.unwrap();
@@ -218,10 +231,27 @@ async fn tags_rename_and_delete() {
             .unwrap();
         let tags_of_a = async || store.get(a.id()).await.unwrap().unwrap().tags();
         assert_eq!(tags_of_a().await, ["One", "two"]);
-        assert_eq!(store.scoped(&Scope::All).rename_tag("one", "three").await.unwrap(), Ok(()));
+        assert_eq!(
+            store
+                .scoped(&Scope::All)
+                .rename_tag("one", "three")
+                .await
+                .unwrap(),
+            Ok(())
+        );
         assert_eq!(tags_of_a().await, ["three", "two"]);
-        assert!(store.scoped(&Scope::All).rename_tag("missing", "x").await.unwrap().is_err());
-        assert_eq!(store.scoped(&Scope::All).delete_tag("TWO").await.unwrap(), Ok(()));
+        assert!(
+            store
+                .scoped(&Scope::All)
+                .rename_tag("missing", "x")
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert_eq!(
+            store.scoped(&Scope::All).delete_tag("TWO").await.unwrap(),
+            Ok(())
+        );
         assert_eq!(tags_of_a().await, ["three"]);
     })
     .await;
@@ -483,19 +513,41 @@ async fn mailboxes_keep_their_mail_apart() {
         }
         let a = store.scoped(&one("a"));
         let page = a.list(0, 0, None).await.unwrap();
-        let listed: Vec<_> = page.messages.iter().map(|m| m.summary.subject.as_str()).collect();
+        let listed: Vec<_> = page
+            .messages
+            .iter()
+            .map(|m| m.summary.subject.as_str())
+            .collect();
         assert_eq!(listed, ["a2", "a1"]);
         assert_eq!((page.matched, page.matched_unread), (2, 2));
         assert_eq!(a.counts().await.unwrap().total, 2);
-        let found = a.search(&Query::parse("subject:b1", None), 0, 10).await.unwrap();
+        let found = a
+            .search(&Query::parse("subject:b1", None), 0, 10)
+            .await
+            .unwrap();
         assert_eq!(found.matched, 0, "a search sees only its mailbox");
-        let b1 = store.search(&Query::parse("subject:b1", None), 0, 1).await.unwrap();
+        let b1 = store
+            .search(&Query::parse("subject:b1", None), 0, 1)
+            .await
+            .unwrap();
         let b1_id = b1.messages[0].id().to_string();
-        assert!(a.get(&b1_id).await.unwrap().is_none(), "nor can it get another's by ID");
-        assert_eq!(a.delete(Selection::Ids(&[b1_id.clone()])).await.unwrap(), 0);
+        assert!(
+            a.get(&b1_id).await.unwrap().is_none(),
+            "nor can it get another's by ID"
+        );
+        assert_eq!(
+            a.delete(Selection::Ids(std::slice::from_ref(&b1_id)))
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(a.set_read(Selection::All, true).await.unwrap(), 2);
         assert_eq!(a.delete(Selection::All).await.unwrap(), 2);
-        assert_eq!(subjects(&store).await, ["b2", "b1"], "delete-all stays inside");
+        assert_eq!(
+            subjects(&store).await,
+            ["b2", "b1"],
+            "delete-all stays inside"
+        );
         let except = store.scoped(&Scope::Except(Arc::from([Arc::from("b")])));
         assert_eq!(except.counts().await.unwrap().total, 0);
         let counts = store.mailbox_counts().await.unwrap();
@@ -510,11 +562,17 @@ async fn tags_are_counted_and_renamed_per_mailbox() {
     on_each_engine(limits(0, 0), |store| async move {
         let a = insert_into(&store, "a", incoming("a", 1)).await;
         let b = insert_into(&store, "b", incoming("b", 1)).await;
-        store.set_tags(&[a.id().into(), b.id().into()], &["t".into()]).await.unwrap();
+        store
+            .set_tags(&[a.id().into(), b.id().into()], &["t".into()])
+            .await
+            .unwrap();
         let scoped = store.scoped(&one("a"));
         assert_eq!(scoped.tag_counts().await.unwrap(), [("t".to_string(), 1)]);
         scoped.rename_tag("t", "u").await.unwrap().unwrap();
-        assert_eq!(store.tag_counts().await.unwrap(), [("t".to_string(), 1), ("u".to_string(), 1)]);
+        assert_eq!(
+            store.tag_counts().await.unwrap(),
+            [("t".to_string(), 1), ("u".to_string(), 1)]
+        );
         scoped.delete_tag("u").await.unwrap().unwrap();
         assert_eq!(store.tag_counts().await.unwrap(), [("t".to_string(), 1)]);
     })
@@ -548,7 +606,11 @@ async fn mailboxes_are_created_once_and_deleted_with_their_mail() {
         insert_into(&store, "a", incoming("a1", 1)).await;
         let made = store.create_mailbox(Mailbox::plain("a")).await.unwrap();
         assert_eq!(made.unwrap_err(), CreateRefusal::Exists);
-        store.create_mailbox(Mailbox::plain("b")).await.unwrap().unwrap();
+        store
+            .create_mailbox(Mailbox::plain("b"))
+            .await
+            .unwrap()
+            .unwrap();
         let over = store.create_mailbox(Mailbox::plain("c")).await.unwrap();
         assert_eq!(over.unwrap_err(), CreateRefusal::TooMany(3));
         assert_eq!(store.ensure_mailbox("c").await.unwrap(), None);
@@ -557,7 +619,10 @@ async fn mailboxes_are_created_once_and_deleted_with_their_mail() {
         assert!(subjects(&store).await.is_empty());
         assert!(!store.delete_mailbox("a").await.unwrap());
         assert!(store.delete_mailbox(DEFAULT_MAILBOX).await.unwrap());
-        assert!(store.mailbox(DEFAULT_MAILBOX).is_some(), "default is only emptied");
+        assert!(
+            store.mailbox(DEFAULT_MAILBOX).is_some(),
+            "default is only emptied"
+        );
     })
     .await;
 }

@@ -224,7 +224,13 @@ fn in_mailbox(mailbox: &str, subject: &str) -> String {
 
 pub async fn mailbox_switcher(ui: &Ui) -> Outcome {
     let server = common::start().await;
-    send(&server, "a@example.com", &["b@example.com"], &simple("Root mail", "body")).await?;
+    send(
+        &server,
+        "a@example.com",
+        &["b@example.com"],
+        &simple("Root mail", "body"),
+    )
+    .await?;
     let team = in_mailbox("team-a", "Team mail");
     send(&server, "a@example.com", &["b@example.com"], &team).await?;
     let page = ui.open(&server, "/").await?;
@@ -256,12 +262,20 @@ pub async fn mailbox_switcher(ui: &Ui) -> Outcome {
     )
     .await?;
     // Live: mail for another mailbox never shows here; its own does.
-    send(&server, "a@example.com", &["b@example.com"], &simple("Elsewhere", "body")).await?;
+    send(
+        &server,
+        "a@example.com",
+        &["b@example.com"],
+        &simple("Elsewhere", "body"),
+    )
+    .await?;
     let more = in_mailbox("team-a", "More team mail");
     send(&server, "a@example.com", &["b@example.com"], &more).await?;
     page.wait_for(&row_expr("More team mail"), "team-a's new mail, live")
         .await?;
-    let elsewhere: bool = page.eval(&format!("Boolean({})", row_expr("Elsewhere"))).await?;
+    let elsewhere: bool = page
+        .eval(&format!("Boolean({})", row_expr("Elsewhere")))
+        .await?;
     expect(!elsewhere, "another mailbox's mail stays out")?;
     page.click_in_row("Team mail", ".row-link").await?;
     page.wait_for(

@@ -43,6 +43,9 @@ pub async fn delete(
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
     let query = parse_search(&params)?;
-    state.store(&access).delete(Selection::Matching(&query)).await?;
+    state
+        .store(&access)
+        .delete(Selection::Matching(&query))
+        .await?;
     Ok(ok())
 }

@@ -43,7 +43,10 @@ pub async fn set(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request: SetTagsRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
-    state.store(&access).set_tags(&request.ids, &request.tags).await?;
+    state
+        .store(&access)
+        .set_tags(&request.ids, &request.tags)
+        .await?;
     Ok(ok())
 }
 

@@ -212,9 +212,7 @@ pub(super) struct Gone {
 /// Deletes every row of message `seq`; returns what it was, if it existed.
 pub(super) fn delete(conn: &Connection, seq: i64) -> rusqlite::Result<Option<Gone>> {
     let gone: Option<Gone> = conn
-        .prepare_cached(
-            "DELETE FROM messages WHERE seq = ?1 RETURNING id, mailbox, read, kept",
-        )?
+        .prepare_cached("DELETE FROM messages WHERE seq = ?1 RETURNING id, mailbox, read, kept")?
         .query_row([seq], |r| {
             Ok(Gone {
                 id: r.get(0)?,

@@ -262,10 +262,14 @@ mod tests {
         .unwrap();
         prepare(&path, &conn).unwrap();
         let mailbox: String = conn
-            .query_row("SELECT mailbox FROM messages WHERE seq = 1", [], |r| r.get(0))
+            .query_row("SELECT mailbox FROM messages WHERE seq = 1", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(mailbox, "default");
-        let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         prepare(&path, &conn).expect("a second open changes nothing");
         drop(conn);
