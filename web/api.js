@@ -40,6 +40,7 @@ export const api = {
   headers: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/headers`),
   envelope: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/envelope`),
   raw: (id) => request("GET", `/api/v1/message/${enc(id)}/raw`, { as: "text" }),
+  htmlCheck: (id) => request("GET", `/api/v1/message/${enc(id)}/html-check`),
 
   setRead: (ids, read) => request("PUT", "/api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
   markAllRead: () => request("PUT", "/api/v1/messages", { body: { Read: true }, as: "text" }),
@@ -56,4 +57,5 @@ export const urls = {
   htmlView: (id) => `/view/${enc(id)}.html?embed=1`,
   rawDownload: (id) => `/api/v1/message/${enc(id)}/raw?dl=1`,
   part: (id, partId) => `/api/v1/message/${enc(id)}/part/${enc(partId)}`,
+  thumb: (id, partId) => `/api/v1/message/${enc(id)}/part/${enc(partId)}/thumb`,
 };
