@@ -92,7 +92,7 @@ function clients(results, platforms) {
         h("th", { scope: "row" }, client),
         h("td", {}, h("div", { class: "check-versions" }, row.results.map((r) =>
           h("span", { class: `check-support check-support-${r.Support}`, title: `${r.Name}: ${r.Support}` },
-            r.Version, r.NoteNumber && h("sup", {}, r.NoteNumber)))))))));
+            r.Version, r.NoteNumber && h("sup", { title: `Note ${r.NoteNumber}` }, `#${r.NoteNumber}`)))))))));
 }
 
 function notes(byNumber) {
