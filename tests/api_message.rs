@@ -457,7 +457,7 @@ async fn html_check_scores_features_from_caniemail() {
     let total = &check["Total"];
     assert_eq!(total["Nodes"], 5, "style, body, two divs, p: {total}");
     let supported = total["Supported"].as_f64().unwrap();
-    assert!(supported < 100.0 && supported >= 0.0, "{total}");
+    assert!((0.0..100.0).contains(&supported), "{total}");
     let sum =
         supported + total["Partial"].as_f64().unwrap() + total["Unsupported"].as_f64().unwrap();
     assert!((sum - 100.0).abs() < 0.01, "{total}");
