@@ -295,6 +295,53 @@ mod tests {
         assert!(!report.platforms.is_empty());
     }
 
+    /// Random soups of the characters the scanners branch on never panic
+    /// and always score within 0..=100.
+    #[test]
+    fn hostile_input_is_scored_without_panicking() {
+        const PIECES: [&str; 24] = [
+            "<",
+            ">",
+            "</",
+            "<style>",
+            "</style>",
+            "<p style='",
+            "'",
+            "\"",
+            "{",
+            "}",
+            ";",
+            ":",
+            "::",
+            "@media",
+            "(",
+            ")",
+            "/*",
+            "*/",
+            "!important",
+            "display:flex",
+            "é",
+            "--x",
+            "\\",
+            " ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..500 {
+            let len = (next() % 200) as usize;
+            let html: String = (0..len).map(|_| PIECES[(next() % 24) as usize]).collect();
+            let report = check(&html);
+            let total = &report.total;
+            assert!((0.0..=100.0).contains(&total.supported), "{html}");
+            assert!(total.partial >= 0.0 && total.unsupported >= 0.0, "{html}");
+        }
+    }
+
     #[test]
     fn notes_numbers_come_from_partial_answers() {
         let data = data::data();
