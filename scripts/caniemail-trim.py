@@ -6,8 +6,9 @@ embeds, from the caniemail.com data the npm package `caniemail` ships:
     python3 scripts/caniemail-trim.py package/data/caniemail.json > src/htmlcheck/caniemail.json
 
 Keeps the HTML, CSS and image features with what the API answers (title,
-description and notes rendered from their Markdown to HTML, results in the
-data's order) and precomputes the clients per platform over all features.
+description and notes rendered from their Markdown to HTML; the support
+stats as nested [key, value] lists, so their order survives parsing) and
+precomputes the clients per platform over all features.
 """
 
 import html
@@ -42,15 +43,16 @@ def main(path):
     clients = {}
     features = []
     for feature in data["data"]:
-        results = []
+        stats = []
         for family, platforms in (feature.get("stats") or {}).items():
+            by_platform = []
             for platform, versions in platforms.items():
                 names = clients.setdefault(platform, [])
                 nice = families.get(family, family)
                 if nice not in names:
                     names.append(nice)
-                for version, support in versions.items():
-                    results.append([family, platform, version, support])
+                by_platform.append([platform, [[v, s] for v, s in versions.items()]])
+            stats.append([family, by_platform])
         if feature["slug"].split("-")[0] not in ("css", "html", "image"):
             continue
         features.append({
@@ -62,7 +64,7 @@ def main(path):
             "tags": feature.get("tags") or [],
             "keywords": feature.get("keywords") or "",
             "notes": {n: markdown(t) for n, t in (feature.get("notes_by_num") or {}).items()},
-            "results": results,
+            "stats": stats,
         })
     out = {
         "api_version": data["api_version"],

@@ -38,9 +38,28 @@ pub struct Feature {
     pub keywords: String,
     /// Note number to the note, HTML.
     pub notes: BTreeMap<String, String>,
-    /// `[family, platform, version, support]`, where support is `y`, `n`,
-    /// or anything else (`a`, `u`, possibly with ` #N` note references).
-    pub results: Vec<[String; 4]>,
+    /// Family, then platform, then version to support, in the data's
+    /// order. Support is `y`, `n`, or anything else (`a`, `u`, possibly with
+    /// ` #N` note references).
+    pub stats: Vec<(String, Vec<(String, Vec<(String, String)>)>)>,
+}
+
+impl Feature {
+    /// Every `(family, platform, version, support)` tested.
+    pub fn results(&self) -> impl Iterator<Item = (&str, &str, &str, &str)> {
+        self.stats.iter().flat_map(|(family, platforms)| {
+            platforms.iter().flat_map(move |(platform, versions)| {
+                versions.iter().map(move |(version, support)| {
+                    (
+                        family.as_str(),
+                        platform.as_str(),
+                        version.as_str(),
+                        support.as_str(),
+                    )
+                })
+            })
+        })
+    }
 }
 
 impl Data {
@@ -97,7 +116,7 @@ mod tests {
             "image-webp",
         ] {
             let feature = data.feature(slug).unwrap_or_else(|| panic!("{slug}"));
-            assert!(!feature.results.is_empty(), "{slug}");
+            assert!(feature.results().count() > 10, "{slug}");
         }
         assert!(data.clients["ios"].contains(&"Apple Mail".to_string()));
         assert_eq!(data.families["gmail"], "Gmail");

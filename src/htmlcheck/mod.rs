@@ -142,9 +142,8 @@ fn tests_run(data: &data::Data) -> usize {
 
 fn warning(feature: &data::Feature, found: usize, data: &data::Data) -> Option<Warning> {
     let results: Vec<ClientResult> = feature
-        .results
-        .iter()
-        .map(|[family, platform, version, support]| {
+        .results()
+        .map(|(family, platform, version, support)| {
             client_result(family, platform, version, support, data)
         })
         .collect();
