@@ -26,6 +26,9 @@ pub struct Data {
     by_slug: HashMap<String, usize>,
 }
 
+/// A platform and its `(version, support)` answers.
+type PlatformStats = (String, Vec<(String, String)>);
+
 #[derive(Deserialize)]
 pub struct Feature {
     pub slug: String,
@@ -41,7 +44,7 @@ pub struct Feature {
     /// Family, then platform, then version to support, in the data's
     /// order. Support is `y`, `n`, or anything else (`a`, `u`, possibly with
     /// ` #N` note references).
-    pub stats: Vec<(String, Vec<(String, Vec<(String, String)>)>)>,
+    pub stats: Vec<(String, Vec<PlatformStats>)>,
 }
 
 impl Feature {
