@@ -228,7 +228,9 @@ pub async fn html_check_tab(ui: &Ui) -> Outcome {
         ),
     )
     .await?;
-    let page = ui.open(&server, &format!("/view/{id}")).await?;
+    // Straight to the tab, so the preview (whose frame logs the blocked
+    // remote image) never loads.
+    let page = ui.open(&server, &format!("/view/{id}#html-check")).await?;
     page.tab("html-check").await?;
     page.wait_for(
         "!!document.querySelector('.panel-html-check .check-score-value')",
@@ -269,7 +271,7 @@ pub async fn html_check_tab(ui: &Ui) -> Outcome {
     expect(bar > 0.0, format!("the score bar has width {bar}"))?;
     let path: String = page.eval("location.hash").await?;
     expect(path == "#html-check", format!("hash {path}"))?;
-    page.assert_no_errors(true).await?;
+    page.assert_no_errors(false).await?;
     page.assert_self_contained(&server)?;
     page.close().await;
     server.shutdown().await;
