@@ -36,6 +36,7 @@ pub mod config;
 pub mod credentials;
 mod embed;
 mod extract;
+mod htmlcheck;
 mod http;
 pub mod pop3;
 mod running;
@@ -44,6 +45,7 @@ mod settings;
 mod shutdown;
 pub mod smtp;
 pub mod store;
+mod thumbnail;
 mod tls;
 
 pub use app::{App, Counters};

@@ -425,3 +425,264 @@ async fn a_message_without_message_id_gets_one_clients_can_find_it_by() {
     );
     api.shutdown().await;
 }
+
+/// An HTML message styled with a flexbox row and a background image, which
+/// many email clients do not support.
+fn styled_html() -> String {
+    "From: a@example.com\r\nTo: b@example.com\r\nSubject: Styled\r\nMIME-Version: 1.0\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n\
+<html><head><style>.row{display:flex;gap:8px}.hero{background-image:url(https://img.example/h.png)}\
+.cta:hover{color:red}</style></head><body><div class=row><div class=hero>Hi</div>\
+<p style=\"display:flex\">x</p></div></body></html>\r\n"
+        .to_string()
+}
+
+#[tokio::test]
+async fn html_check_scores_features_from_caniemail() {
+    let api = start().await;
+    let m = api.insert(&styled_html()).await;
+    let response = api
+        .get(&format!("/api/v1/message/{}/html-check", m.id()))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let check: Value = response.json().await.unwrap();
+    let keys: Vec<&str> = check
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["Platforms", "Total", "Warnings"]);
+    let total = &check["Total"];
+    assert_eq!(total["Nodes"], 5, "style, body, two divs, p: {total}");
+    let supported = total["Supported"].as_f64().unwrap();
+    assert!((0.0..100.0).contains(&supported), "{total}");
+    let sum =
+        supported + total["Partial"].as_f64().unwrap() + total["Unsupported"].as_f64().unwrap();
+    assert!((sum - 100.0).abs() < 0.01, "{total}");
+    assert!(total["Tests"].as_u64().unwrap() > 150);
+
+    let warnings = check["Warnings"].as_array().unwrap();
+    let find = |slug: &str| {
+        warnings
+            .iter()
+            .find(|w| w["Slug"] == slug)
+            .unwrap_or_else(|| panic!("{slug}"))
+    };
+    let flex = find("css-display-flex");
+    assert_eq!(
+        flex["Score"]["Found"], 2,
+        "the rule and the style attribute"
+    );
+    assert_eq!(flex["Category"], "css");
+    assert_eq!(
+        flex["URL"],
+        "https://www.caniemail.com/features/css-display-flex/"
+    );
+    let mut fields: Vec<&str> = flex
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "Category",
+            "Description",
+            "Keywords",
+            "NotesByNumber",
+            "Results",
+            "Score",
+            "Slug",
+            "Tags",
+            "Title",
+            "URL"
+        ]
+    );
+    let results = flex["Results"].as_array().unwrap();
+    assert!(results.len() > 20);
+    assert!(
+        results
+            .iter()
+            .all(|r| ["yes", "no", "partial"].contains(&r["Support"].as_str().unwrap()))
+    );
+    let outlook = results
+        .iter()
+        .find(|r| r["Family"] == "outlook" && r["Platform"] == "windows")
+        .expect("Outlook on Windows is tested");
+    assert!(
+        outlook["Name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Outlook Windows ("),
+        "{outlook}"
+    );
+    let unsupported = flex["Score"]["Unsupported"].as_f64().unwrap();
+    let share = 100.0 * results.iter().filter(|r| r["Support"] == "no").count() as f64
+        / results.len() as f64;
+    assert!(
+        (unsupported - share).abs() < 0.01,
+        "{unsupported} vs {share}"
+    );
+    assert_eq!(find("css-background-image")["Score"]["Found"], 1);
+    assert_eq!(find("css-pseudo-class-hover")["Score"]["Found"], 1);
+    assert_eq!(find("html-style")["Score"]["Found"], 1);
+    assert_eq!(find("html-body")["Score"]["Found"], 1);
+    assert!(
+        check["Platforms"]["ios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "Apple Mail")
+    );
+
+    // `latest` works; a message without HTML and an unknown ID are errors.
+    let latest = api.get_json("/api/v1/message/latest/html-check").await;
+    assert_eq!(latest["Total"], check["Total"]);
+    api.insert(&simple(
+        "a@example.com",
+        "b@example.com",
+        "Plain",
+        "no html",
+    ))
+    .await;
+    let (status, body) = api
+        .call(Method::GET, "/api/v1/message/latest/html-check")
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "message does not contain HTML")
+    );
+    let (status, body) = api
+        .call(Method::GET, "/api/v1/message/nOsUcHmEsSaGe/html-check")
+        .await;
+    assert_eq!((status, body.as_str()), (404, "404 page not found"));
+    api.shutdown().await;
+}
+
+/// A PNG of `width`×`height` red pixels.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(width, height, image::Rgb([220, 20, 20]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A valid PNG header declaring 60000×60000 RGBA pixels (14 GB decoded)
+/// with almost no data: a decompression bomb's shape.
+fn bomb_png() -> Vec<u8> {
+    let mut small = png(1, 1);
+    // IHDR's width and height live at bytes 16..24; its CRC at 29..33.
+    small[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    small[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let crc = crc32(&small[12..29]);
+    small[29..33].copy_from_slice(&crc.to_be_bytes());
+    small
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn with_attachments(parts: &[(&str, &str, &[u8])]) -> String {
+    use base64::Engine;
+    let mut raw = String::from(
+        "From: a@example.com\r\nTo: b@example.com\r\nSubject: Pictures\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n",
+    );
+    for (name, content_type, data) in parts {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+        raw.push_str(&format!(
+            "--b\r\nContent-Type: {content_type}\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n"
+        ));
+    }
+    raw.push_str("--b--\r\n");
+    raw
+}
+
+#[tokio::test]
+async fn thumbnails_are_180x120_jpegs_even_for_bombs() {
+    let api = start().await;
+    let m = api
+        .insert(&with_attachments(&[
+            ("photo.png", "image/png", &png(400, 300)),
+            ("tiny.png", "image/png", &png(8, 8)),
+            ("notes.txt", "text/plain", b"not an image"),
+            ("bomb.png", "image/png", &bomb_png()),
+        ]))
+        .await;
+    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
+    let attachments = message["Attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 4);
+    let mut thumbs = Vec::new();
+    for attachment in attachments {
+        let path = format!(
+            "/api/v1/message/{}/part/{}/thumb",
+            m.id(),
+            attachment["PartID"].as_str().unwrap()
+        );
+        let started = std::time::Instant::now();
+        let response = api.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
+        let disposition = response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            disposition.contains(attachment["FileName"].as_str().unwrap()),
+            "{disposition}"
+        );
+        let jpeg = response.bytes().await.unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        let decoded = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+            .expect("a JPEG")
+            .to_rgb8();
+        assert_eq!(decoded.dimensions(), (180, 120), "{path}");
+        thumbs.push(decoded);
+    }
+    let white = |p: &image::Rgb<u8>| p.0.iter().all(|&c| c > 240);
+    let red = |p: &image::Rgb<u8>| p.0[0] > 180 && p.0[1] < 80 && p.0[2] < 80;
+    assert!(
+        red(thumbs[0].get_pixel(0, 0)) && red(thumbs[0].get_pixel(179, 119)),
+        "cropped to cover"
+    );
+    assert!(
+        red(thumbs[1].get_pixel(90, 60)) && white(thumbs[1].get_pixel(0, 0)),
+        "small: centred on white"
+    );
+    assert!(thumbs[2].pixels().all(white), "not an image: blank");
+    assert!(thumbs[3].pixels().all(white), "a bomb: blank, not decoded");
+
+    let (status, body) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/message/{}/part/99/thumb", m.id()),
+        )
+        .await;
+    assert_eq!((status, body.as_str()), (400, "attachment not found"));
+    let (status, body) = api
+        .call(Method::GET, "/api/v1/message/nOsUcHmEsSaGe/part/1/thumb")
+        .await;
+    assert_eq!((status, body.as_str()), (400, "message not found"));
+    api.shutdown().await;
+}

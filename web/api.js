@@ -42,6 +42,7 @@ export const api = {
   headers: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/headers`),
   envelope: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/envelope`),
   raw: (id) => request("GET", `/api/v1/message/${enc(id)}/raw`, { as: "text" }),
+  htmlCheck: (id) => request("GET", `/api/v1/message/${enc(id)}/html-check`),
 
   setRead: (ids, read) => request("PUT", "/api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
   markAllRead: () => request("PUT", "/api/v1/messages", { body: { Read: true }, as: "text" }),
@@ -63,4 +64,5 @@ export const urls = {
   htmlView: (id) => at(`/view/${enc(id)}.html?embed=1`),
   rawDownload: (id) => at(`/api/v1/message/${enc(id)}/raw?dl=1`),
   part: (id, partId) => at(`/api/v1/message/${enc(id)}/part/${enc(partId)}`),
+  thumb: (id, partId) => at(`/api/v1/message/${enc(id)}/part/${enc(partId)}/thumb`),
 };

@@ -12,11 +12,13 @@ import { renderHeaders } from "./tab-headers.js";
 import { renderRaw } from "./tab-raw.js";
 import { renderEnvelope } from "./tab-envelope.js";
 import { renderAttachments } from "./tab-attachments.js";
+import { renderHtmlCheck } from "./tab-html-check.js";
 
 export const TABS = [
   { id: "html", label: "HTML", render: renderPreview, when: (m) => Boolean(m.HTML) },
   { id: "text", label: "Text", render: renderText },
   { id: "source", label: "HTML source", render: renderSource, when: (m) => Boolean(m.HTML) },
+  { id: "html-check", label: "HTML check", render: renderHtmlCheck, when: (m) => Boolean(m.HTML) },
   { id: "headers", label: "Headers", render: renderHeaders },
   { id: "raw", label: "Raw", render: renderRaw },
   { id: "envelope", label: "Envelope & SMTP", render: renderEnvelope },

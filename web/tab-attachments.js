@@ -26,8 +26,12 @@ function card(part, id) {
   const url = urls.part(id, part.PartID);
   const name = part.FileName || part.ContentID || `part ${part.PartID}`;
   const isImage = /^image\//i.test(part.ContentType ?? "");
+  // Raster images as the server's 180×120 JPEG thumbnail (small, and never
+  // a huge decode in the browser); SVG as itself, which the server does not
+  // rasterise.
+  const isSvg = /svg/i.test(part.ContentType ?? "");
   const preview = isImage
-    ? h("img", { class: "attachment-image", src: url, alt: `Preview of ${name}`, loading: "lazy" })
+    ? h("img", { class: "attachment-image", src: isSvg ? url : urls.thumb(id, part.PartID), alt: `Preview of ${name}`, loading: "lazy" })
     : h("div", { class: "attachment-icon" }, icon("file"));
   return h("li", { class: "attachment-card" },
     h("a", { class: "attachment-preview", href: url, target: "_blank", rel: "noopener noreferrer", "aria-label": `Open ${name}` }, preview),

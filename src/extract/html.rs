@@ -48,6 +48,13 @@ impl<'a> Tag<'a> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, value)| entities::decode_attribute(value))
     }
+
+    /// Every attribute as written, names as written and values decoded, in
+    /// order (repeated names included).
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> + use<'a> {
+        Attributes::new(self.attributes)
+            .map(|(name, value)| (name, entities::decode_attribute(value)))
+    }
 }
 
 /// Elements whose content is text, not markup.

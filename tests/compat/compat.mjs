@@ -214,6 +214,43 @@ await check("delete by search, then delete all", async () => {
   assert.equal((await mailpit.listMessages()).total, 0);
 });
 
+/** The width and height in a JPEG's start-of-frame segment. */
+function jpegSize(bytes) {
+  for (let at = 2; at + 9 < bytes.length; ) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1];
+    if (marker >= 0xc0 && marker <= 0xc3) {
+      return [(bytes[at + 7] << 8) | bytes[at + 8], (bytes[at + 5] << 8) | bytes[at + 6]];
+    }
+    at += 2 + ((bytes[at + 2] << 8) | bytes[at + 3]);
+  }
+  return null;
+}
+
+await check("HTML check and attachment thumbnail", async () => {
+  // A 16x16 PNG.
+  const png = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAKElEQVR42mNk+M9Qz0AEYBxVSF+FjP8Z/hOlkHFUIX0VMo4qpK9CAKqCEhGq3lRyAAAAAElFTkSuQmCC";
+  const { ID } = await send("Compat styled", {
+    HTML: "<html><head><style>.row{display:flex}</style></head><body><div class=row style=\"background-image:url(a.png)\">x</div></body></html>",
+    Attachments: [{ Content: png, Filename: "dot.png", ContentType: "image/png" }],
+  });
+  const result = await mailpit.htmlCheck(ID);
+  const slugs = result.Warnings.map((w) => w.Slug);
+  for (const slug of ["css-display-flex", "css-background-image", "html-style"]) {
+    assert.ok(slugs.includes(slug), `${slug} in ${slugs}`);
+  }
+  assert.ok(result.Total.Supported < 100 && result.Total.Nodes > 0, JSON.stringify(result.Total));
+  assert.ok(result.Platforms.ios.includes("Apple Mail"));
+  const flex = result.Warnings.find((w) => w.Slug === "css-display-flex");
+  assert.ok(flex.Results.every((r) => ["yes", "no", "partial"].includes(r.Support)));
+  const message = await mailpit.getMessageSummary(ID);
+  const blob = await mailpit.getAttachmentThumbnail(ID, message.Attachments[0].PartID);
+  assert.equal(blob.type, "image/jpeg");
+  assert.deepEqual(jpegSize(new Uint8Array(await blob.arrayBuffer())), [180, 120]);
+  await assert.rejects(mailpit.htmlCheck("AAAAAAAAAAAAAAAAAAAAAA"), /404/);
+  assert.equal(await mailpit.deleteMessages({ IDs: [ID] }), "ok");
+});
+
 await check("errors surface as client errors", async () => {
   await assert.rejects(mailpit.getMessageSummary("AAAAAAAAAAAAAAAAAAAAAA"), /404/);
   await assert.rejects(mailpit.getMessageSummary(), /404/);

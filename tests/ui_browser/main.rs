@@ -63,6 +63,9 @@ async fn web_ui_in_a_real_browser() {
         ("message tabs show the right content", |ui| {
             Box::pin(message_tabs(ui))
         }),
+        ("HTML check tab scores the message", |ui| {
+            Box::pin(html_check_tab(ui))
+        }),
         ("email scripts never run", |ui| {
             Box::pin(email_scripts_never_run(ui))
         }),

@@ -210,3 +210,70 @@ pub async fn email_scripts_never_run(ui: &Ui) -> Outcome {
     server.shutdown().await;
     Ok(())
 }
+
+pub async fn html_check_tab(ui: &Ui) -> Outcome {
+    let server = common::start().await;
+    let html = "<html><head><style>.row{display:flex}.hero{background-image:url(https://img.example/a.png)}</style></head>\
+                <body><div class=row><div class=hero>Hello</div></div></body></html>";
+    let id = send(
+        &server,
+        "news@shop.example",
+        &["to@example.com"],
+        &alternative(
+            "news@shop.example",
+            "to@example.com",
+            "Styled news",
+            "Hello",
+            html,
+        ),
+    )
+    .await?;
+    // Straight to the tab, so the preview (whose frame logs the blocked
+    // remote image) never loads.
+    let page = ui.open(&server, &format!("/view/{id}#html-check")).await?;
+    page.tab("html-check").await?;
+    page.wait_for(
+        "!!document.querySelector('.panel-html-check .check-score-value')",
+        "the overall score",
+    )
+    .await?;
+    let score: String = page
+        .eval("document.querySelector('.check-score-value').textContent")
+        .await?;
+    let value: f64 = score.trim_end_matches('%').parse().map_err(err)?;
+    expect(
+        (0.0..100.0).contains(&value),
+        format!("score {score:?} should be below 100%"),
+    )?;
+    let slugs: Vec<String> = page
+        .eval("[...document.querySelectorAll('.check-item')].map(li => li.dataset.slug)")
+        .await?;
+    for slug in ["css-display-flex", "css-background-image"] {
+        expect(
+            slugs.iter().any(|s| s == slug),
+            format!("{slug} in {slugs:?}"),
+        )?;
+    }
+    // Opening a warning shows its support per client, with the bar drawn
+    // (its widths set without breaking the page's style policy).
+    page.run(
+        "document.querySelector('.check-item[data-slug=\"css-display-flex\"] summary').click()",
+    )
+    .await?;
+    page.wait_for(
+        "document.querySelectorAll('.check-item[data-slug=\"css-display-flex\"] .check-support').length > 10",
+        "client support badges",
+    )
+    .await?;
+    let bar: f64 = page
+        .eval("document.querySelector('.check-bar-yes').getBoundingClientRect().width")
+        .await?;
+    expect(bar > 0.0, format!("the score bar has width {bar}"))?;
+    let path: String = page.eval("location.hash").await?;
+    expect(path == "#html-check", format!("hash {path}"))?;
+    page.assert_no_errors(false).await?;
+    page.assert_self_contained(&server)?;
+    page.close().await;
+    server.shutdown().await;
+    Ok(())
+}

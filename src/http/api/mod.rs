@@ -5,6 +5,7 @@
 //! document cannot drift from what the server answers.
 
 mod chaos;
+mod checks;
 mod info;
 mod message;
 mod messages;
@@ -56,6 +57,16 @@ pub fn table(max_json_body: usize, max_send_body: usize) -> Vec<Route> {
             "/api/v1/message/{ID}/part/{PartID}",
             Method::GET,
             get(message::part),
+        ),
+        (
+            "/api/v1/message/{ID}/part/{PartID}/thumb",
+            Method::GET,
+            get(checks::thumbnail),
+        ),
+        (
+            "/api/v1/message/{ID}/html-check",
+            Method::GET,
+            get(checks::html_check),
         ),
         (
             "/api/v1/send",
