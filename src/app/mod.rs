@@ -44,6 +44,8 @@ pub struct App {
     waiters: AtomicUsize,
     /// What `/metrics` reports beyond the counters and the store's counts.
     pub(crate) metrics: Metrics,
+    /// Checks the links of messages (`link-check`).
+    pub(crate) links: crate::check::linkcheck::LinkChecker,
 }
 
 pub use metrics::Metrics;
@@ -55,6 +57,9 @@ impl App {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let store = Store::open(&settings.engine, settings.limits, events.clone())
             .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
+        let links = crate::check::linkcheck::LinkChecker::new(
+            settings.config.http.allow_internal_http_requests,
+        );
         Ok(App {
             store,
             settings,
@@ -63,6 +68,7 @@ impl App {
             events,
             waiters: AtomicUsize::new(0),
             metrics: Metrics::default(),
+            links,
         })
     }
 
