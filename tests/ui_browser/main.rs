@@ -63,6 +63,9 @@ async fn web_ui_in_a_real_browser() {
         ("message tabs show the right content", |ui| {
             Box::pin(message_tabs(ui))
         }),
+        ("link check runs on demand", |ui| {
+            Box::pin(link_check_on_demand(ui))
+        }),
         ("email scripts never run", |ui| {
             Box::pin(email_scripts_never_run(ui))
         }),
