@@ -586,7 +586,10 @@ async fn link_check_reports_each_links_status() {
     assert_eq!(not_followed["Links"][2]["StatusCode"], 302);
 
     let (status, _) = api
-        .call(Method::GET, "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA/link-check")
+        .call(
+            Method::GET,
+            "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA/link-check",
+        )
         .await;
     assert_eq!(status, 404);
     api.shutdown().await;
@@ -620,7 +623,9 @@ async fn link_check_refuses_internal_addresses_without_connecting() {
 #[tokio::test]
 async fn sa_check_is_absent_unless_enabled_and_reports_a_down_spamd() {
     let api = start().await;
-    let m = api.insert(&simple("a@example.com", "b@example.com", "hi", "hello")).await;
+    let m = api
+        .insert(&simple("a@example.com", "b@example.com", "hi", "hello"))
+        .await;
     let (status, body) = api
         .call(Method::GET, &format!("/api/v1/message/{}/sa-check", m.id()))
         .await;
@@ -632,7 +637,9 @@ async fn sa_check_is_absent_unless_enabled_and_reports_a_down_spamd() {
     let down = format!("127.0.0.1:{}", api_support::common::free_port());
     let api = api_support::start_with(|c| c.http.enable_spamassassin = Some(down)).await;
     assert_eq!(api.get_json("/api/v1/webui").await["SpamAssassin"], true);
-    let m = api.insert(&simple("a@example.com", "b@example.com", "hi", "hello")).await;
+    let m = api
+        .insert(&simple("a@example.com", "b@example.com", "hi", "hello"))
+        .await;
     let report = api
         .get_json(&format!("/api/v1/message/{}/sa-check", m.id()))
         .await;
@@ -669,15 +676,26 @@ async fn sa_check_asks_a_real_spamd() {
     assert_eq!(report["IsSpam"], true);
     assert!(report["Score"].as_f64().unwrap() >= 1000.0, "{report}");
     let rules = report["Rules"].as_array().unwrap();
-    let gtube_rule = rules.iter().find(|r| r["Name"] == "GTUBE").expect("GTUBE hit");
+    let gtube_rule = rules
+        .iter()
+        .find(|r| r["Name"] == "GTUBE")
+        .expect("GTUBE hit");
     assert_eq!(gtube_rule["Score"], 1000);
     assert!(
-        gtube_rule["Description"].as_str().unwrap().contains("Unsolicited Bulk Email"),
+        gtube_rule["Description"]
+            .as_str()
+            .unwrap()
+            .contains("Unsolicited Bulk Email"),
         "{gtube_rule}"
     );
 
     let ham = api
-        .insert(&simple("a@example.com", "b@example.com", "Lunch", "See you at noon."))
+        .insert(&simple(
+            "a@example.com",
+            "b@example.com",
+            "Lunch",
+            "See you at noon.",
+        ))
         .await;
     let report = api.get_json("/api/v1/message/latest/sa-check").await;
     assert_eq!(report["Error"], "", "{report}");

@@ -111,7 +111,10 @@ impl LinkChecker {
 
     /// Checks `urls` (at most [`MAX_LINKS`] of them), in their order.
     pub async fn check(&self, urls: Vec<String>, follow: bool) -> LinkReport {
-        let clients = match self.clients.get_or_init(|| Clients::build(self.allow_internal)) {
+        let clients = match self
+            .clients
+            .get_or_init(|| Clients::build(self.allow_internal))
+        {
             Ok(clients) => clients,
             Err(error) => {
                 let links: Vec<LinkStatus> = urls
@@ -277,9 +280,10 @@ fn resources(html: &str) -> impl Iterator<Item = String> + '_ {
         let url = if tag.is("img") {
             tag.attribute("src")
         } else if tag.is("link")
-            && tag
-                .attribute("rel")
-                .is_some_and(|rel| rel.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("stylesheet")))
+            && tag.attribute("rel").is_some_and(|rel| {
+                rel.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("stylesheet"))
+            })
         {
             tag.attribute("href")
         } else {
@@ -292,7 +296,8 @@ fn resources(html: &str) -> impl Iterator<Item = String> + '_ {
 /// An absolute `http://` or `https://` URL with something after the scheme.
 fn is_web_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (lower.starts_with("http://") && url.len() > 7) || (lower.starts_with("https://") && url.len() > 8)
+    (lower.starts_with("http://") && url.len() > 7)
+        || (lower.starts_with("https://") && url.len() > 8)
 }
 
 #[cfg(test)]
@@ -354,7 +359,14 @@ mod tests {
         let blocked = (451, "Blocked private/reserved address");
         assert_eq!(
             codes,
-            [blocked, blocked, blocked, blocked, blocked, (0, "invalid URL")]
+            [
+                blocked,
+                blocked,
+                blocked,
+                blocked,
+                blocked,
+                (0, "invalid URL")
+            ]
         );
         assert_eq!(report.errors, 6);
     }
@@ -374,7 +386,9 @@ mod tests {
         assert!(refused("http://127.0.0.1/", 1, false).is_some_and(|why| why.contains("private")));
         assert!(refused("http://[fd00:ec2::254]/", 1, false).is_some());
         assert_eq!(refused("http://127.0.0.1/", 1, true), None);
-        assert!(refused("file:///etc/passwd", 1, true).is_some_and(|why| why.contains("invalid URL")));
+        assert!(
+            refused("file:///etc/passwd", 1, true).is_some_and(|why| why.contains("invalid URL"))
+        );
     }
 
     #[test]

@@ -78,12 +78,11 @@ fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
     }
     let s = ip.segments();
     let global_unicast = (s[0] & 0xe000) == 0x2000;
-    if !global_unicast
-        || (s[0] == 0x2001 && s[1] < 0x0200) // IETF assignments, 2001::/23: Teredo, benchmarking, ORCHID
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] & 0xfff0) == 0x3ff0
-    // documentation, 3fff::/20
-    {
+    // 2001::/23 holds IETF assignments (Teredo, benchmarking, ORCHID);
+    // 2001:db8::/32 and 3fff::/20 are for documentation.
+    let special =
+        (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || (s[0] & 0xfff0) == 0x3ff0;
+    if !global_unicast || special {
         return true;
     }
     tunnel_v4(ip).is_some_and(is_forbidden_v4)
@@ -147,10 +146,8 @@ impl Resolve for GuardedResolver {
                 .take(32)
                 .collect();
             if let Some(bad) = found.iter().find(|addr| is_forbidden(addr.ip())) {
-                return Err(Box::new(Blocked {
-                    host,
-                    ip: bad.ip(),
-                }) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(Box::new(Blocked { host, ip: bad.ip() })
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(found.into_iter()) as Addrs)
         })
@@ -241,7 +238,7 @@ mod tests {
             "3fff::1",
             "5f00::1",
             "1::1",
-            "fe80::5efe:808:808", // ISATAP, but link-local
+            "fe80::5efe:808:808",    // ISATAP, but link-local
             "2001:0:1:2::f7f7:f7f7", // Teredo, even of a public IPv4
         ] {
             assert!(forbidden(ip), "{ip} must be refused");
@@ -256,15 +253,15 @@ mod tests {
             "::ffff:10.0.0.1",
             "::127.0.0.1",
             "::10.1.2.3",
-            "64:ff9b::a9fe:a9fe",   // NAT64 of 169.254.169.254
-            "64:ff9b::7f00:1",      // NAT64 of 127.0.0.1
-            "64:ff9b:1::c0a8:101",  // local-use NAT64 of 192.168.1.1
-            "2002:7f00:1::",        // 6to4 of 127.0.0.1
-            "2002:a9fe:a9fe::1",    // 6to4 of 169.254.169.254
-            "2002:c0a8:101::1",     // 6to4 of 192.168.1.1
-            "2001:0:1:2::80ff:fffe", // Teredo of 127.0.0.1 (inverted)
-            "2001:0:1:2::3f57:fefe", // Teredo of 192.168.1.1 (inverted)
-            "2a00:1450::5efe:7f00:1", // ISATAP of 127.0.0.1
+            "64:ff9b::a9fe:a9fe",        // NAT64 of 169.254.169.254
+            "64:ff9b::7f00:1",           // NAT64 of 127.0.0.1
+            "64:ff9b:1::c0a8:101",       // local-use NAT64 of 192.168.1.1
+            "2002:7f00:1::",             // 6to4 of 127.0.0.1
+            "2002:a9fe:a9fe::1",         // 6to4 of 169.254.169.254
+            "2002:c0a8:101::1",          // 6to4 of 192.168.1.1
+            "2001:0:1:2::80ff:fffe",     // Teredo of 127.0.0.1 (inverted)
+            "2001:0:1:2::3f57:fefe",     // Teredo of 192.168.1.1 (inverted)
+            "2a00:1450::5efe:7f00:1",    // ISATAP of 127.0.0.1
             "2a00:1450::200:5efe:a00:1", // ISATAP of 10.0.0.1
         ] {
             assert!(forbidden(ip), "{ip} must be refused");
@@ -303,7 +300,10 @@ mod tests {
         assert!(refused("http://2130706433/"));
         assert!(refused("http://0x7f.0.0.1/"));
         assert!(!refused("http://93.184.216.34/"));
-        assert!(!refused("http://localhost/"), "names are left to the resolver");
+        assert!(
+            !refused("http://localhost/"),
+            "names are left to the resolver"
+        );
         let blocked = check_url(&Url::parse("http://10.0.0.1/").unwrap()).unwrap_err();
         assert_eq!(
             blocked.to_string(),

@@ -140,18 +140,20 @@ async fn exchange(address: &SpamdAddress, message: &[u8]) -> Result<Vec<u8>, Str
     let connect_timeout = || format!("spamd at {address}: connecting timed out");
     match address {
         SpamdAddress::Tcp(addr) => {
-            let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
-                .await
-                .map_err(|_| connect_timeout())?
-                .map_err(|e| fail("connect", e))?;
+            let stream =
+                tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+                    .await
+                    .map_err(|_| connect_timeout())?
+                    .map_err(|e| fail("connect", e))?;
             talk(stream, message).await.map_err(|e| fail("exchange", e))
         }
         #[cfg(unix)]
         SpamdAddress::Unix(path) => {
-            let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(path))
-                .await
-                .map_err(|_| connect_timeout())?
-                .map_err(|e| fail("connect", e))?;
+            let stream =
+                tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(path))
+                    .await
+                    .map_err(|_| connect_timeout())?
+                    .map_err(|e| fail("connect", e))?;
             talk(stream, message).await.map_err(|e| fail("exchange", e))
         }
         #[cfg(not(unix))]
@@ -163,7 +165,10 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     message: &[u8],
 ) -> std::io::Result<Vec<u8>> {
-    let head = format!("REPORT SPAMC/1.5\r\nContent-length: {}\r\n\r\n", message.len());
+    let head = format!(
+        "REPORT SPAMC/1.5\r\nContent-length: {}\r\n\r\n",
+        message.len()
+    );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(message).await?;
     stream.flush().await?;
@@ -183,9 +188,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
 /// Reads spamd's answer to `REPORT`.
 pub(crate) fn parse_answer(answer: &[u8]) -> Result<SpamReport, String> {
     let text = String::from_utf8_lossy(answer);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or((text.trim_end(), ""));
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.trim_end(), ""));
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap_or_default();
     let mut parts = status.splitn(3, ' ');
@@ -195,7 +198,10 @@ pub(crate) fn parse_answer(answer: &[u8]) -> Result<SpamReport, String> {
     }
     if code != Some("0") {
         let message = message.unwrap_or_default();
-        return Err(format!("spamd refused the check: {} {message}", code.unwrap_or_default()));
+        return Err(format!(
+            "spamd refused the check: {} {message}",
+            code.unwrap_or_default()
+        ));
     }
     let spam = lines
         .filter_map(|line| line.split_once(':'))
@@ -237,10 +243,7 @@ fn rules(report: &str) -> Vec<SpamRule> {
         let points = words.next().and_then(|p| p.parse::<f64>().ok());
         let rest = words.next().unwrap_or_default().trim_start();
         let (name, description) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        let named = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let named = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if let (Some(points), true) = (points, named) {
             rules.push(SpamRule {
                 score: one_decimal(points),
@@ -316,9 +319,16 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
         assert_eq!(rules.len(), 6);
         assert_eq!(
             rules[0],
-            rule(0.0, "NO_RECEIVED", "Informational: message has no Received headers")
+            rule(
+                0.0,
+                "NO_RECEIVED",
+                "Informational: message has no Received headers"
+            )
         );
-        assert_eq!(rules[5], rule(1.8, "DRUGS_ERECTILE", "Refers to an erectile drug"));
+        assert_eq!(
+            rules[5],
+            rule(1.8, "DRUGS_ERECTILE", "Refers to an erectile drug")
+        );
     }
 
     #[test]
@@ -329,11 +339,31 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
         assert_eq!(
             report.rules.unwrap(),
             [
-                rule(0.0, "NO_RECEIVED", "Informational: message has no Received headers"),
-                rule(1000.0, "GTUBE", "BODY: Generic Test for Unsolicited Bulk Email"),
-                rule(0.2, "NORMAL_HTTP_TO_IP", "URI: URI host has a public dotted-decimal IPv4 address"),
-                rule(0.7, "HTML_FONT_LOW_CONTRAST", "BODY: HTML font color similar or identical to background"),
-                rule(0.1, "MIME_HEADER_CTYPE_ONLY", "'Content-Type' found without required MIME headers"),
+                rule(
+                    0.0,
+                    "NO_RECEIVED",
+                    "Informational: message has no Received headers"
+                ),
+                rule(
+                    1000.0,
+                    "GTUBE",
+                    "BODY: Generic Test for Unsolicited Bulk Email"
+                ),
+                rule(
+                    0.2,
+                    "NORMAL_HTTP_TO_IP",
+                    "URI: URI host has a public dotted-decimal IPv4 address"
+                ),
+                rule(
+                    0.7,
+                    "HTML_FONT_LOW_CONTRAST",
+                    "BODY: HTML font color similar or identical to background"
+                ),
+                rule(
+                    0.1,
+                    "MIME_HEADER_CTYPE_ONLY",
+                    "'Content-Type' found without required MIME headers"
+                ),
                 rule(0.0, "T_REMOTE_IMAGE", "Message contains an external image"),
             ]
         );
@@ -370,7 +400,10 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
             "{json}"
         );
         let failed = serde_json::to_string(&SpamReport::failed("down")).unwrap();
-        assert_eq!(failed, r#"{"IsSpam":false,"Error":"down","Score":0,"Rules":null}"#);
+        assert_eq!(
+            failed,
+            r#"{"IsSpam":false,"Error":"down","Score":0,"Rules":null}"#
+        );
     }
 
     #[test]
@@ -391,7 +424,16 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
             SpamdAddress::parse("unix:/run/spamd.sock"),
             Ok(SpamdAddress::Unix("/run/spamd.sock".into()))
         );
-        for bad in ["", "spamd", ":783", "host:", "host:0", "host:99999", "unix:", "postmark"] {
+        for bad in [
+            "",
+            "spamd",
+            ":783",
+            "host:",
+            "host:0",
+            "host:99999",
+            "unix:",
+            "postmark",
+        ] {
             assert!(SpamdAddress::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -404,7 +446,11 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
             .unwrap()
             .port();
         let started = std::time::Instant::now();
-        let report = check(&SpamdAddress::Tcp(format!("127.0.0.1:{port}")), b"Subject: x\r\n\r\nx").await;
+        let report = check(
+            &SpamdAddress::Tcp(format!("127.0.0.1:{port}")),
+            b"Subject: x\r\n\r\nx",
+        )
+        .await;
         assert!(report.error.contains("connect"), "{}", report.error);
         assert!(report.rules.is_none());
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -246,7 +246,8 @@ MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
         .eval("document.querySelector('.panel-links .check-table tr').textContent")
         .await?;
     expect(
-        row.contains("Blocked private/reserved address") && row.contains("http://127.0.0.1:9/private"),
+        row.contains("Blocked private/reserved address")
+            && row.contains("http://127.0.0.1:9/private"),
         format!("row {row:?}"),
     )?;
     expect(
