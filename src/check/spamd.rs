@@ -456,6 +456,67 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
+    /// A one-shot stand-in for spamd on a Unix socket: reads the request to
+    /// its end and answers `answer`; returns what it was sent.
+    #[cfg(unix)]
+    async fn fake_spamd(answer: Vec<u8>) -> (SpamdAddress, tokio::task::JoinHandle<Vec<u8>>) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "mailcatch-spamd-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&path);
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let cleanup = path.clone();
+        let task = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            stream.read_to_end(&mut request).await.unwrap();
+            let _ = stream.write_all(&answer).await;
+            let _ = std::fs::remove_file(cleanup);
+            request
+        });
+        (SpamdAddress::Unix(path), task)
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn speaks_spamc_over_a_unix_socket() {
+        let (address, spamd) = fake_spamd(HAM.as_bytes().to_vec()).await;
+        let message = b"Subject: hi\r\n\r\nhello\r\n";
+        let report = check(&address, message).await;
+        assert_eq!(report.error, "");
+        assert_eq!(report.score, 1.8);
+        assert_eq!(report.rules.unwrap().len(), 6);
+        let request = spamd.await.unwrap();
+        let expected = [
+            b"REPORT SPAMC/1.5\r\nContent-length: 22\r\n\r\n".as_slice(),
+            message,
+        ]
+        .concat();
+        assert_eq!(
+            String::from_utf8_lossy(&request),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_off() {
+        let mut answer = b"SPAMD/1.1 0 EX_OK\r\nSpam: False ; 1.0 / 5.0\r\n\r\n".to_vec();
+        answer.resize(MAX_ANSWER as usize + 10, b'x');
+        let (address, _spamd) = fake_spamd(answer).await;
+        let report = check(&address, b"Subject: hi\r\n\r\nhello\r\n").await;
+        assert!(
+            report.error.contains("larger than 256 KiB"),
+            "{}",
+            report.error
+        );
+        assert!(report.rules.is_none());
+    }
+
     #[tokio::test]
     async fn a_huge_message_is_not_sent() {
         let too_big = vec![b'x'; MAX_MESSAGE + 1];
