@@ -123,19 +123,54 @@ pub async fn check(address: &SpamdAddress, message: &[u8]) -> SpamReport {
             message.len()
         ));
     }
-    let answer = match tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(address, message)).await {
-        Err(_) => return SpamReport::failed("spamd did not answer in time"),
-        Ok(Err(error)) => return SpamReport::failed(error),
-        Ok(Ok(answer)) => answer,
-    };
+    let head = format!(
+        "REPORT SPAMC/1.5\r\nContent-length: {}\r\n\r\n",
+        message.len()
+    );
+    let answer =
+        match tokio::time::timeout(EXCHANGE_TIMEOUT, exchange(address, &head, message)).await {
+            Err(_) => return SpamReport::failed("spamd did not answer in time"),
+            Ok(Err(error)) => return SpamReport::failed(error),
+            Ok(Ok(answer)) => answer,
+        };
     match parse_answer(&answer) {
         Ok(report) => report,
         Err(error) => SpamReport::failed(error),
     }
 }
 
-/// Sends the request and reads the whole answer.
-async fn exchange(address: &SpamdAddress, message: &[u8]) -> Result<Vec<u8>, String> {
+/// Whether spamd answers `PING`: logged at start, as Mailpit does, so a
+/// wrong address shows before the first check.
+pub async fn ping(address: &SpamdAddress) -> Result<(), String> {
+    let request = exchange(address, "PING SPAMC/1.5\r\n\r\n", b"");
+    let answer = tokio::time::timeout(EXCHANGE_TIMEOUT, request)
+        .await
+        .map_err(|_| format!("spamd at {address} did not answer in time"))??;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default();
+    if status.starts_with("SPAMD/") && status.ends_with(" 0 PONG") {
+        Ok(())
+    } else {
+        Err(format!(
+            "spamd at {address} answered {:?}",
+            truncate(status)
+        ))
+    }
+}
+
+/// Logs whether spamd answers, without holding up shutdown.
+pub(crate) async fn announce(address: SpamdAddress, mut shutdown: crate::shutdown::Shutdown) {
+    tokio::select! {
+        answer = ping(&address) => match answer {
+            Ok(()) => tracing::info!(spamd = %address, "SpamAssassin checks enabled"),
+            Err(error) => tracing::warn!(%error, "SpamAssassin checks enabled, but spamd does not answer"),
+        },
+        _ = shutdown.wait() => {}
+    }
+}
+
+/// Sends a request (`head`, then `body`) and reads the whole answer.
+async fn exchange(address: &SpamdAddress, head: &str, body: &[u8]) -> Result<Vec<u8>, String> {
     let fail = |what: &str, error: std::io::Error| format!("spamd at {address}: {what}: {error}");
     let connect_timeout = || format!("spamd at {address}: connecting timed out");
     match address {
@@ -145,7 +180,9 @@ async fn exchange(address: &SpamdAddress, message: &[u8]) -> Result<Vec<u8>, Str
                     .await
                     .map_err(|_| connect_timeout())?
                     .map_err(|e| fail("connect", e))?;
-            talk(stream, message).await.map_err(|e| fail("exchange", e))
+            talk(stream, head, body)
+                .await
+                .map_err(|e| fail("exchange", e))
         }
         #[cfg(unix)]
         SpamdAddress::Unix(path) => {
@@ -154,7 +191,9 @@ async fn exchange(address: &SpamdAddress, message: &[u8]) -> Result<Vec<u8>, Str
                     .await
                     .map_err(|_| connect_timeout())?
                     .map_err(|e| fail("connect", e))?;
-            talk(stream, message).await.map_err(|e| fail("exchange", e))
+            talk(stream, head, body)
+                .await
+                .map_err(|e| fail("exchange", e))
         }
         #[cfg(not(unix))]
         SpamdAddress::Unix(_) => Err("unix sockets are not available on this system".into()),
@@ -163,14 +202,11 @@ async fn exchange(address: &SpamdAddress, message: &[u8]) -> Result<Vec<u8>, Str
 
 async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
-    message: &[u8],
+    head: &str,
+    body: &[u8],
 ) -> std::io::Result<Vec<u8>> {
-    let head = format!(
-        "REPORT SPAMC/1.5\r\nContent-length: {}\r\n\r\n",
-        message.len()
-    );
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(message).await?;
+    stream.write_all(body).await?;
     stream.flush().await?;
     // spamd reads until the client closes its side.
     stream.shutdown().await?;
@@ -500,6 +536,17 @@ Content analysis details:   (1003.8 points, 5.0 required)\n\n pts rule name     
             String::from_utf8_lossy(&request),
             String::from_utf8_lossy(&expected)
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn pings() {
+        let (address, spamd) = fake_spamd(b"SPAMD/1.5 0 PONG\r\n".to_vec()).await;
+        assert_eq!(ping(&address).await, Ok(()));
+        assert_eq!(spamd.await.unwrap(), b"PING SPAMC/1.5\r\n\r\n");
+        let (address, _spamd) = fake_spamd(b"HTTP/1.1 400 Bad Request\r\n".to_vec()).await;
+        let error = ping(&address).await.unwrap_err();
+        assert!(error.contains("HTTP/1.1 400"), "{error}");
     }
 
     #[cfg(unix)]
