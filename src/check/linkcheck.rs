@@ -90,7 +90,7 @@ pub struct LinkChecker {
     allow_internal: bool,
     /// Built on first use, so a server that never checks links pays nothing.
     clients: OnceLock<Result<Clients, String>>,
-    slots: Arc<Semaphore>,
+    slots: Semaphore,
 }
 
 /// A client per redirect policy (reqwest sets it per client).
@@ -105,7 +105,7 @@ impl LinkChecker {
         LinkChecker {
             allow_internal,
             clients: OnceLock::new(),
-            slots: Arc::new(Semaphore::new(GLOBAL_CONCURRENCY)),
+            slots: Semaphore::new(GLOBAL_CONCURRENCY),
         }
     }
 
@@ -160,8 +160,9 @@ impl LinkChecker {
         if !self.allow_internal && netguard::check_url(&parsed).is_err() {
             return LinkStatus::blocked(url);
         }
+        // Never closed, so this always succeeds.
         let Ok(_slot) = self.slots.acquire().await else {
-            return LinkStatus::new(url, 0, "shutting down");
+            return LinkStatus::new(url, 0, "no free slot");
         };
         let request = async {
             let head = client.head(parsed.clone()).send().await?;
