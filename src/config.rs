@@ -312,6 +312,17 @@ pub struct HttpConfig {
     /// Hide the "delete all" button in the UI.
     #[cfg_attr(feature = "cli", arg(long, env = "MP_HIDE_DELETE_ALL_BUTTON", value_parser = BoolishValueParser::new(), default_value_t = false))]
     pub hide_delete_all_button: bool,
+
+    /// Let the link check reach loopback, private, link-local and other internal addresses (refused by default).
+    #[cfg_attr(feature = "cli", arg(long, env = "MP_ALLOW_INTERNAL_HTTP_REQUESTS", value_parser = BoolishValueParser::new(), default_value_t = false))]
+    pub allow_internal_http_requests: bool,
+
+    /// Check messages with SpamAssassin: spamd's HOST:PORT (e.g. 127.0.0.1:783) or unix:PATH.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_ENABLE_SPAMASSASSIN", value_name = "HOST:PORT")
+    )]
+    pub enable_spamassassin: Option<String>,
 }
 
 /// POP3 options: a POP3 server over the stored messages, as Mailpit has.
@@ -527,6 +538,8 @@ impl Config {
                 webhook_limit: 1,
                 webhook_queue: 1000,
                 hide_delete_all_button: false,
+                allow_internal_http_requests: false,
+                enable_spamassassin: None,
             },
             pop3: Pop3Config {
                 bind: None,

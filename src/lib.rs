@@ -32,6 +32,7 @@
 
 mod app;
 pub mod chaos;
+mod check;
 pub mod config;
 pub mod credentials;
 mod embed;

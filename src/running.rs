@@ -95,6 +95,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         tasks.spawn(expire(app.clone(), age, shutdown.clone()));
     }
     tasks.spawn(expire_mailboxes(app.clone(), shutdown.clone()));
+    if let Some(spamd) = app.settings.spamd.clone() {
+        tasks.spawn(crate::check::spamd::announce(spamd, shutdown.clone()));
+    }
     tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");
 
     Ok(Running {

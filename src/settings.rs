@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::chaos::{Chaos, Triggers};
+use crate::check::spamd::SpamdAddress;
 use crate::config::{Config, HttpConfig, Pop3Config, SmtpConfig};
 use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
@@ -36,6 +37,8 @@ pub struct Settings {
     /// Where messages are kept, and the caps on them.
     pub(crate) engine: Engine,
     pub(crate) limits: StoreLimits,
+    /// Where spamd listens, when `--enable-spamassassin` is given.
+    pub(crate) spamd: Option<SpamdAddress>,
 }
 
 impl Settings {
@@ -64,7 +67,9 @@ impl Settings {
                 .map_err(StartError::Config)?;
         let engine = config.engine().map_err(StartError::Config)?;
         let limits = config.store_limits();
+        let spamd = spamd(config.http.enable_spamassassin.as_deref())?;
         Ok(Settings {
+            spamd,
             prometheus,
             engine,
             limits,
@@ -92,6 +97,17 @@ fn check_webhook_url(url: Option<&str>) -> Result<(), StartError> {
         "https" => fail("https needs the `tls` feature"),
         _ => fail("only http and https are supported"),
     }
+}
+
+/// `--enable-spamassassin`: spamd's address, checked for form only (spamd
+/// may start after mailcatch; a check while it is down answers an error).
+fn spamd(value: Option<&str>) -> Result<Option<SpamdAddress>, StartError> {
+    value
+        .map(|value| {
+            SpamdAddress::parse(value)
+                .map_err(|why| StartError::Config(format!("--enable-spamassassin: {why}")))
+        })
+        .transpose()
 }
 
 /// `--chaos-triggers` implies `--enable-chaos`.
@@ -423,6 +439,19 @@ mod tests {
         );
         let bad = refusal(|c| c.smtp.chaos_triggers = Some("Bogus:451:1".into()));
         assert!(bad.contains("unknown chaos trigger"), "{bad}");
+    }
+
+    #[test]
+    fn spamassassin_takes_an_address() {
+        assert_eq!(resolve(|_| {}).unwrap().spamd, None);
+        let settings =
+            resolve(|c| c.http.enable_spamassassin = Some("127.0.0.1:783".into())).unwrap();
+        assert_eq!(
+            settings.spamd,
+            Some(SpamdAddress::Tcp("127.0.0.1:783".into()))
+        );
+        let bad = refusal(|c| c.http.enable_spamassassin = Some("postmark".into()));
+        assert!(bad.contains("--enable-spamassassin"), "{bad}");
     }
 
     #[test]

@@ -686,3 +686,282 @@ async fn thumbnails_are_180x120_jpegs_even_for_bombs() {
     assert_eq!((status, body.as_str()), (400, "message not found"));
     api.shutdown().await;
 }
+
+/// A small HTTP server on loopback standing in for the sites a message links
+/// to, counting the connections it accepts: `/ok` 200, `/missing` 404,
+/// `/moved` 302 to `/ok`, `/loop` 302 to itself, `/no-head` 405 to `HEAD`
+/// and 200 to `GET`.
+struct LinkTarget {
+    addr: std::net::SocketAddr,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LinkTarget {
+    async fn start() -> LinkTarget {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(LinkTarget::answer(stream));
+            }
+        });
+        LinkTarget {
+            addr,
+            connections,
+            task,
+        }
+    }
+
+    /// Answers one request and closes (bounded: 8 KiB of head, 5 s).
+    async fn answer(mut stream: tokio::net::TcpStream) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        let read = async {
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), read).await;
+        let head = String::from_utf8_lossy(&head);
+        let mut words = head.split_whitespace();
+        let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let (status, location) = match (method, path) {
+            (_, "/ok") => ("200 OK", None),
+            (_, "/moved") => ("302 Found", Some("/ok")),
+            (_, "/loop") => ("302 Found", Some("/loop")),
+            ("HEAD", "/no-head") => ("405 Method Not Allowed", None),
+            ("GET", "/no-head") => ("200 OK", None),
+            _ => ("404 Not Found", None),
+        };
+        let location = location.map_or(String::new(), |l| format!("Location: {l}\r\n"));
+        let answer = format!(
+            "HTTP/1.1 {status}\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for LinkTarget {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A message linking to `urls` from its HTML, and to the last from its text.
+fn linking(urls: &[String]) -> String {
+    let anchors: String = urls
+        .iter()
+        .map(|url| format!("<a href=\"{url}\">link</a> "))
+        .collect();
+    simple("a@example.com", "b@example.com", "links", "").replace(
+        "\r\n\r\n",
+        &format!(
+            "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nAlso {}\r\n\
+--b\r\nContent-Type: text/html\r\n\r\n<p>{anchors}</p>\r\n--b--\r\n",
+            urls.last().cloned().unwrap_or_default()
+        ),
+    )
+}
+
+/// `(StatusCode, Status)` of each link, in order.
+fn statuses(report: &Value) -> Vec<(u64, String)> {
+    report["Links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["StatusCode"].as_u64().unwrap(),
+                l["Status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn link_check_reports_each_links_status() {
+    let target = LinkTarget::start().await;
+    let api = api_support::start_with(|c| c.http.allow_internal_http_requests = true).await;
+    let urls: Vec<String> = ["/ok", "/missing", "/moved", "/no-head", "/loop"]
+        .iter()
+        .map(|path| target.url(path))
+        .collect();
+    let m = api.insert(&linking(&urls)).await;
+
+    let report = api
+        .get_json(&format!("/api/v1/message/{}/link-check", m.id()))
+        .await;
+    let keys: Vec<&String> = report.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["Errors", "Links"]);
+    assert_eq!(report["Links"][0]["URL"], urls[0]);
+    let found = |code: u64, status: &str| (code, status.to_string());
+    assert_eq!(
+        statuses(&report),
+        [
+            found(200, "OK"),
+            found(404, "Not Found"),
+            found(302, "Found"),
+            found(200, "OK"),
+            found(302, "Found"),
+        ],
+        "each link once, redirects reported, GET when HEAD is refused"
+    );
+    assert_eq!(report["Errors"], 1);
+
+    // `latest` and `follow=true` (the npm client always sends `follow`).
+    let followed = api
+        .get_json("/api/v1/message/latest/link-check?follow=true")
+        .await;
+    assert_eq!(
+        statuses(&followed),
+        [
+            found(200, "OK"),
+            found(404, "Not Found"),
+            found(200, "OK"),
+            found(200, "OK"),
+            found(0, "too many redirects"),
+        ]
+    );
+    assert_eq!(followed["Errors"], 2);
+    let not_followed = api
+        .get_json("/api/v1/message/latest/link-check?follow=false")
+        .await;
+    assert_eq!(not_followed["Links"][2]["StatusCode"], 302);
+
+    let (status, _) = api
+        .call(
+            Method::GET,
+            "/api/v1/message/AAAAAAAAAAAAAAAAAAAAAA/link-check",
+        )
+        .await;
+    assert_eq!(status, 404);
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn link_check_refuses_internal_addresses_without_connecting() {
+    let target = LinkTarget::start().await;
+    let api = start().await;
+    let port = target.addr.port();
+    let urls = vec![
+        target.url("/ok"),
+        format!("http://[::1]:{port}/ok"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        format!("http://localhost:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+    ];
+    let m = api.insert(&linking(&urls)).await;
+    for query in ["", "?follow=true"] {
+        let report = api
+            .get_json(&format!("/api/v1/message/{}/link-check{query}", m.id()))
+            .await;
+        let blocked = (451, "Blocked private/reserved address".to_string());
+        assert_eq!(statuses(&report), vec![blocked; urls.len()], "{query}");
+        assert_eq!(report["Errors"], urls.len());
+    }
+    assert_eq!(target.connections(), 0, "no request reached the target");
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn sa_check_is_absent_unless_enabled_and_reports_a_down_spamd() {
+    let api = start().await;
+    let m = api
+        .insert(&simple("a@example.com", "b@example.com", "hi", "hello"))
+        .await;
+    let (status, body) = api
+        .call(Method::GET, &format!("/api/v1/message/{}/sa-check", m.id()))
+        .await;
+    assert_eq!((status, body.as_str()), (404, "404 page not found"));
+    assert_eq!(api.get_json("/api/v1/webui").await["SpamAssassin"], false);
+    api.shutdown().await;
+
+    // Nothing listens on a port that was free a moment ago.
+    let down = format!("127.0.0.1:{}", api_support::common::free_port());
+    let api = api_support::start_with(|c| c.http.enable_spamassassin = Some(down)).await;
+    assert_eq!(api.get_json("/api/v1/webui").await["SpamAssassin"], true);
+    let m = api
+        .insert(&simple("a@example.com", "b@example.com", "hi", "hello"))
+        .await;
+    let report = api
+        .get_json(&format!("/api/v1/message/{}/sa-check", m.id()))
+        .await;
+    assert_eq!(report["IsSpam"], false);
+    assert_eq!(report["Score"], 0);
+    assert_eq!(report["Rules"], Value::Null);
+    assert!(
+        report["Error"].as_str().unwrap().contains("connect"),
+        "{report}"
+    );
+    api.shutdown().await;
+}
+
+/// Against a real spamd, at `MAILCATCH_SPAMD` (HOST:PORT; .ci/run starts one).
+#[tokio::test]
+async fn sa_check_asks_a_real_spamd() {
+    let Ok(spamd) = std::env::var("MAILCATCH_SPAMD") else {
+        assert!(
+            !api_support::common::require_clients(),
+            "MAILCATCH_SPAMD must name a running spamd in CI"
+        );
+        println!("SKIP: MAILCATCH_SPAMD is not set; no SpamAssassin check against spamd");
+        return;
+    };
+    let api = api_support::start_with(|c| c.http.enable_spamassassin = Some(spamd)).await;
+    let gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+    let spam = api
+        .insert(&simple("a@example.com", "b@example.com", "test", gtube))
+        .await;
+    let report = api
+        .get_json(&format!("/api/v1/message/{}/sa-check", spam.id()))
+        .await;
+    assert_eq!(report["Error"], "", "{report}");
+    assert_eq!(report["IsSpam"], true);
+    assert!(report["Score"].as_f64().unwrap() >= 1000.0, "{report}");
+    let rules = report["Rules"].as_array().unwrap();
+    let gtube_rule = rules
+        .iter()
+        .find(|r| r["Name"] == "GTUBE")
+        .expect("GTUBE hit");
+    assert_eq!(gtube_rule["Score"], 1000);
+    assert!(
+        gtube_rule["Description"]
+            .as_str()
+            .unwrap()
+            .contains("Unsolicited Bulk Email"),
+        "{gtube_rule}"
+    );
+
+    let ham = api
+        .insert(&simple(
+            "a@example.com",
+            "b@example.com",
+            "Lunch",
+            "See you at noon.",
+        ))
+        .await;
+    let report = api.get_json("/api/v1/message/latest/sa-check").await;
+    assert_eq!(report["Error"], "", "{report}");
+    assert_eq!(report["IsSpam"], false, "{} is ham", ham.id());
+    assert!(report["Score"].as_f64().unwrap() < 5.0);
+    assert!(report["Rules"].is_array());
+    api.shutdown().await;
+}

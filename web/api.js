@@ -43,6 +43,8 @@ export const api = {
   envelope: (id) => request("GET", `/api/mailcatch/v1/message/${enc(id)}/envelope`),
   raw: (id) => request("GET", `/api/v1/message/${enc(id)}/raw`, { as: "text" }),
   htmlCheck: (id) => request("GET", `/api/v1/message/${enc(id)}/html-check`),
+  linkCheck: (id, follow) => request("GET", `/api/v1/message/${enc(id)}/link-check${follow ? "?follow=true" : ""}`),
+  spamCheck: (id) => request("GET", `/api/v1/message/${enc(id)}/sa-check`),
 
   setRead: (ids, read) => request("PUT", "/api/v1/messages", { body: { IDs: ids, Read: read }, as: "text" }),
   markAllRead: () => request("PUT", "/api/v1/messages", { body: { Read: true }, as: "text" }),

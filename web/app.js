@@ -21,6 +21,7 @@ import { api } from "./api.js";
 import { Mailbox } from "./mailbox.js";
 import { MessageList } from "./list.js";
 import { MessageView } from "./message.js";
+import { spamAssassin } from "./tab-checks.js";
 import { connectLive } from "./live.js";
 import { currentRoute, navigate, onRouteChange } from "./router.js";
 import { fillHelp, installShortcuts } from "./keyboard.js";
@@ -298,6 +299,7 @@ api.webui().then((config) => {
   labelEl.textContent = label;
   labelEl.hidden = !label;
   $("#delete-all").hidden = Boolean(config.HideDeleteAllButton);
+  spamAssassin.enabled = Boolean(config.SpamAssassin);
   renderChrome();
 }, () => { /* older servers: defaults */ });
 

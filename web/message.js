@@ -13,6 +13,7 @@ import { renderRaw } from "./tab-raw.js";
 import { renderEnvelope } from "./tab-envelope.js";
 import { renderAttachments } from "./tab-attachments.js";
 import { renderHtmlCheck } from "./tab-html-check.js";
+import { renderLinkCheck, renderSpamCheck, spamAssassin } from "./tab-checks.js";
 
 export const TABS = [
   { id: "html", label: "HTML", render: renderPreview, when: (m) => Boolean(m.HTML) },
@@ -27,6 +28,8 @@ export const TABS = [
     label: (m) => `Attachments (${(m.Attachments?.length ?? 0) + (m.Inline?.length ?? 0)})`,
     render: renderAttachments,
   },
+  { id: "links", label: "Link check", render: renderLinkCheck },
+  { id: "spam", label: "SpamAssassin", render: renderSpamCheck, when: () => spamAssassin.enabled },
 ];
 
 export class MessageView {

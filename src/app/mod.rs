@@ -48,6 +48,8 @@ pub struct App {
     pub(crate) metrics: Metrics,
     /// The mailboxes' SMTP passwords, shared with every SMTP session.
     pub(crate) mailbox_keys: MailboxKeys,
+    /// Checks the links of messages (`link-check`).
+    pub(crate) links: crate::check::linkcheck::LinkChecker,
 }
 
 pub use mailboxes::{CreateError, NewMailbox};
@@ -66,6 +68,9 @@ impl App {
                 mailbox_keys.set(&mailbox.name, password);
             }
         }
+        let links = crate::check::linkcheck::LinkChecker::new(
+            settings.config.http.allow_internal_http_requests,
+        );
         Ok(App {
             mailbox_keys,
             store,
@@ -75,6 +80,7 @@ impl App {
             events,
             waiters: AtomicUsize::new(0),
             metrics: Metrics::default(),
+            links,
         })
     }
 

@@ -95,6 +95,10 @@ impl ServerBuilder {
         enable_prometheus: http.enable_prometheus = Option<String>;
         /// Hide the UI's "delete all" button.
         hide_delete_all_button: http.hide_delete_all_button = bool;
+        /// Let the link check reach loopback, private and other internal addresses.
+        allow_internal_http_requests: http.allow_internal_http_requests = bool;
+        /// Check messages with SpamAssassin: spamd's `HOST:PORT` or `unix:PATH`.
+        enable_spamassassin: http.enable_spamassassin = Option<String>;
         /// Delete messages older than this.
         max_age: store.max_age = Option<Duration>;
         /// Also serve POP3 here; needs [`ServerBuilder::pop3_auth_file`].

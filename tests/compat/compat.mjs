@@ -198,6 +198,32 @@ await check("chaos triggers", async () => {
   assert.equal((await mailpit.getChaosTriggers()).Authentication.ErrorCode, 535);
 });
 
+await check("link check (internal addresses refused)", async () => {
+  const { ID: id } = await send("Compat links", { HTML: '<p><a href="http://127.0.0.1:9/private">internal</a></p>' });
+  const report = await mailpit.linkCheck(id);
+  assert.equal(report.Errors, 1);
+  assert.deepEqual(report.Links, [
+    { URL: "http://127.0.0.1:9/private", StatusCode: 451, Status: "Blocked private/reserved address" },
+  ]);
+  const followed = await mailpit.linkCheck("latest", true);
+  assert.equal(followed.Links[0].StatusCode, 451);
+  assert.equal(await mailpit.deleteMessages({ IDs: [id] }), "ok");
+});
+
+await check("SpamAssassin check (when enabled)", async () => {
+  const config = await mailpit.getConfiguration();
+  if (!config.SpamAssassin) {
+    await assert.rejects(mailpit.spamAssassinCheck(), /404/);
+    if (process.env.MAILCATCH_REQUIRE_CLIENTS === "1") throw new Error("set MAILCATCH_SPAMD in CI");
+    return;
+  }
+  const result = await mailpit.spamAssassinCheck();
+  assert.equal(result.Error, "");
+  assert.equal(typeof result.IsSpam, "boolean");
+  assert.equal(typeof result.Score, "number");
+  assert.ok(Array.isArray(result.Rules));
+});
+
 await check("delete by IDs", async () => {
   assert.equal(await mailpit.deleteMessages({ IDs: [sentID] }), "ok");
   await feed.waitFor((f) => f.Type === "delete" && f.Data.ID === sentID, "delete");

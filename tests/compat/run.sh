@@ -24,8 +24,12 @@ EOF
 )
 
 log="$(mktemp)"
+# With MAILCATCH_SPAMD (HOST:PORT of a spamd; .ci/run starts one) the
+# SpamAssassin check is on too.
+spamassassin=()
+[ -n "${MAILCATCH_SPAMD:-}" ] && spamassassin=(--enable-spamassassin "$MAILCATCH_SPAMD")
 "$binary" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --enable-chaos \
-    --enable-prometheus true >"$log" 2>&1 &
+    --enable-prometheus true "${spamassassin[@]}" >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
     kill "$server_pid" 2>/dev/null || true

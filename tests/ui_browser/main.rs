@@ -66,6 +66,9 @@ async fn web_ui_in_a_real_browser() {
         ("HTML check tab scores the message", |ui| {
             Box::pin(html_check_tab(ui))
         }),
+        ("link check runs on demand", |ui| {
+            Box::pin(link_check_on_demand(ui))
+        }),
         ("email scripts never run", |ui| {
             Box::pin(email_scripts_never_run(ui))
         }),

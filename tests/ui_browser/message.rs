@@ -277,3 +277,52 @@ pub async fn html_check_tab(ui: &Ui) -> Outcome {
     server.shutdown().await;
     Ok(())
 }
+
+/// The link check runs only when asked, and lists each link with its status
+/// (here a loopback link, which the server refuses to request).
+pub async fn link_check_on_demand(ui: &Ui) -> Outcome {
+    let server = common::start().await;
+    let raw = "From: a@example.com\r\nTo: b@example.com\r\nSubject: Links to check\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
+<p><a href=\"http://127.0.0.1:9/private\">internal</a></p>\r\n";
+    let id = send(&server, "a@example.com", &["b@example.com"], raw).await?;
+    let page = ui.open(&server, &format!("/view/{id}")).await?;
+    page.wait_for(
+        "document.querySelector('.message-subject')?.textContent === 'Links to check'",
+        "message header",
+    )
+    .await?;
+    page.tab("links").await?;
+    page.wait_for(
+        "!!document.querySelector('.panel-links .button.primary')",
+        "check button",
+    )
+    .await?;
+    expect(
+        page.statuses("/link-check").is_empty(),
+        "the check ran before it was asked for",
+    )?;
+    page.run("document.querySelector('.panel-links .button.primary').click()")
+        .await?;
+    page.wait_for(
+        "document.querySelector('.panel-links .check-table tr')?.dataset.status === '451'",
+        "the link's status",
+    )
+    .await?;
+    let row: String = page
+        .eval("document.querySelector('.panel-links .check-table tr').textContent")
+        .await?;
+    expect(
+        row.contains("Blocked private/reserved address")
+            && row.contains("http://127.0.0.1:9/private"),
+        format!("row {row:?}"),
+    )?;
+    expect(
+        page.statuses("/link-check") == [200],
+        format!("link-check requests: {:?}", page.statuses("/link-check")),
+    )?;
+    page.assert_no_errors(false).await?;
+    page.close().await;
+    server.shutdown().await;
+    Ok(())
+}

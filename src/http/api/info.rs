@@ -125,7 +125,7 @@ pub async fn webui(State(state): State<Arc<HttpState>>) -> Response {
     GoJson(WebUiConfiguration {
         label: config.smtp.label.clone(),
         message_relay: MessageRelay::default(),
-        spam_assassin: false,
+        spam_assassin: state.app.settings.spamd.is_some(),
         chaos_enabled: state.app.settings.chaos.is_enabled(),
         duplicates_ignored: false,
         hide_delete_all_button: config.http.hide_delete_all_button,

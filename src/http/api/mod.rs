@@ -7,8 +7,10 @@
 mod chaos;
 mod checks;
 mod info;
+mod link_check;
 mod message;
 mod messages;
+mod sa_check;
 mod search;
 mod send;
 mod tags;
@@ -53,6 +55,16 @@ pub fn table(max_json_body: usize, max_send_body: usize) -> Vec<Route> {
             get(message::headers),
         ),
         ("/api/v1/message/{ID}/raw", Method::GET, get(message::raw)),
+        (
+            "/api/v1/message/{ID}/link-check",
+            Method::GET,
+            get(link_check::link_check),
+        ),
+        (
+            "/api/v1/message/{ID}/sa-check",
+            Method::GET,
+            get(sa_check::sa_check),
+        ),
         (
             "/api/v1/message/{ID}/part/{PartID}",
             Method::GET,
