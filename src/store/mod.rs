@@ -31,7 +31,7 @@ use tokio::sync::broadcast;
 pub use events::Event;
 pub use id::{ID_LEN, MessageId, cursor_text};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
-pub use search::Query;
+pub use search::{Literal, Query};
 
 use memory::MemoryStore;
 use sqlite::SqliteStore;
