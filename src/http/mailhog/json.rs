@@ -71,7 +71,6 @@ impl<'a> Message<'a> {
     pub fn new(message: &'a StoredMessage, data: &'a str, hostname: &str) -> Message<'a> {
         let envelope = &message.envelope;
         let mut content = Content::parse(data);
-        content.size = message.size();
         let mime = content.mime.take();
         add_server_headers(&mut content, message, hostname);
         Message {
@@ -127,7 +126,7 @@ pub fn created(ts: jiff::Timestamp) -> String {
 /// Renders one message as MailHog's JSON, indented (the event stream's
 /// form) or compact.
 pub fn render(message: &StoredMessage, raw: &[u8], hostname: &str, pretty: bool) -> String {
-    let data = String::from_utf8_lossy(raw);
+    let data = String::from_utf8_lossy(data(raw));
     let shape = Message::new(message, &data, hostname);
     let encoded = if pretty {
         serde_json::to_string_pretty(&shape)
@@ -136,6 +135,16 @@ pub fn render(message: &StoredMessage, raw: &[u8], hostname: &str, pretty: bool)
     };
     // Only maps with string keys and plain values: encoding cannot fail.
     encoded.unwrap_or_else(|_| "null".into())
+}
+
+/// The message data as MailHog keeps it: without the line break that
+/// ended the DATA section before its final `.` (the stored bytes keep it,
+/// as RFC 5321 has it belong to the message). Clients compare bodies with
+/// what they sent, e.g. `text === "Hello"`.
+pub fn data(raw: &[u8]) -> &[u8] {
+    raw.strip_suffix(b"\r\n")
+        .or_else(|| raw.strip_suffix(b"\n"))
+        .unwrap_or(raw)
 }
 
 /// The v2 list envelope around already rendered items.

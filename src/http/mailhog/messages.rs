@@ -175,7 +175,8 @@ pub async fn part(
     let message = find(&state, &id).await?;
     let content = state
         .read_raw(&message, move |message, raw| {
-            part_content(message.id(), &String::from_utf8_lossy(&raw), index)
+            let data = String::from_utf8_lossy(json::data(&raw));
+            part_content(message.id(), &data, index)
         })
         .await?
         .ok_or(ApiError::NotFound)?;
