@@ -69,6 +69,12 @@ pub fn expects_empty_answer(headers: &HeaderMap) -> bool {
     !headers.contains_key(header::ACCEPT) && !headers.contains_key(header::USER_AGENT)
 }
 
+/// A message as MailHog's JSON, outside any server: for fuzzing.
+#[doc(hidden)]
+pub fn render_standalone(message: &StoredMessage, raw: &[u8]) -> String {
+    json::render(message, raw, "mailcatch", false)
+}
+
 /// A message as MailHog's JSON, parsed off the async threads when large.
 async fn rendered(
     state: &HttpState,
