@@ -3,7 +3,8 @@
 #  1. the Rust test suite: unit tests, real-client SMTP/HTTP/WebSocket tests,
 #     and browser tests (skipped with a SKIP line when Chromium is missing,
 #     unless MAILCATCH_REQUIRE_BROWSER=1);
-#  2. the npm mailpit-api client against a live mailcatch (when npm is here,
+#  2. the Mailpit and MailHog client packages against a live mailcatch
+#     (tests/compat/run.sh; when npm is here,
 #     or always when MAILCATCH_REQUIRE_CLIENTS=1);
 #  3. a short run of each fuzz target when MAILCATCH_FUZZ_SECONDS is set.
 set -euo pipefail
@@ -33,7 +34,7 @@ MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
 if [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ] || command -v npm >/dev/null 2>&1; then
   bash tests/compat/run.sh
 else
-  echo "SKIP: npm not found, mailpit-api compatibility check not run"
+  echo "SKIP: npm not found, client compatibility check not run"
 fi
 
 if [ -n "${MAILCATCH_FUZZ_SECONDS:-}" ]; then

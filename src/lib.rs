@@ -54,6 +54,8 @@ pub use config::Config;
 pub use embed::{Attachment, Error, Mail, Server, ServerBuilder, blocking};
 pub use extract::links::Part as LinkPart;
 pub use extract::{Code, Link};
+#[doc(hidden)]
+pub use http::mailhog::render_standalone as mailhog_view;
 pub use http::probe_readyz;
 pub use running::{Running, StartError, start};
 pub use sendmail::run as sendmail;

@@ -415,3 +415,328 @@ async fn prometheus_metrics_on_a_listener_of_their_own() {
     assert!(text.lines().any(|l| l == "mailcatch_messages 0"), "{text}");
     api.shutdown().await;
 }
+
+// ── MailHog's API (/api/v2/messages, /api/v2/search, /api/v1/messages/{id}) ──
+
+/// A multipart message with an encoded-word subject, a quoted-printable
+/// text part and a base64 attachment, as MailHog's clients receive them.
+fn mailhog_multipart(subject: &str) -> String {
+    format!(
+        "From: Sender <sender@example.com>\r\nTo: rcpt@example.org\r\nSubject: {subject}\r\n\
+Content-Type: multipart/mixed;\r\n boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+Caf=C3=A9 au lait\r\n\
+--b1\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gcGRm\r\n--b1--\r\n"
+    )
+}
+
+#[tokio::test]
+async fn mailhog_message_shapes() {
+    let api = start().await;
+    let raw = mailhog_multipart("=?utf-8?Q?Caf=C3=A9?=");
+    let stored = api
+        .insert_with(
+            &raw,
+            &["rcpt@example.org", "@relay.example:hidden@example.net"],
+        )
+        .await;
+    api.insert(&simple(
+        "a@example.com",
+        "b@example.com",
+        "newer",
+        "plain body",
+    ))
+    .await;
+
+    let response = api.get("/api/v2/messages").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.starts_with(r#"{"total":2,"count":2,"start":0,"items":["#),
+        "{text}"
+    );
+    let list: Value = serde_json::from_str(&text).unwrap();
+    let item = &list["items"][1];
+    assert_eq!(
+        list["items"][0]["Content"]["Headers"]["Subject"][0],
+        "newer"
+    );
+    let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["Content", "Created", "From", "ID", "MIME", "Raw", "To"]
+    );
+    assert_eq!(item["ID"], stored.id(), "the same ID as in Mailpit's API");
+    assert_eq!(
+        item["From"],
+        serde_json::json!({"Relays": null, "Mailbox": "sender", "Domain": "example.com", "Params": ""})
+    );
+    assert_eq!(item["To"][0]["Mailbox"], "rcpt");
+    assert_eq!(
+        item["To"][1]["Relays"],
+        serde_json::json!(["@relay.example"])
+    );
+    assert_eq!(item["To"][1]["Domain"], "example.net");
+
+    let content = &item["Content"];
+    let headers = &content["Headers"];
+    assert_eq!(
+        headers["Subject"],
+        serde_json::json!(["=?utf-8?Q?Caf=C3=A9?="])
+    );
+    assert_eq!(
+        headers["Content-Type"][0],
+        "multipart/mixed; boundary=\"b1\""
+    );
+    assert_eq!(
+        headers["Return-Path"],
+        serde_json::json!(["<sender@example.com>"])
+    );
+    assert!(
+        headers["Received"][0]
+            .as_str()
+            .unwrap()
+            .contains(stored.id())
+    );
+    assert_eq!(headers["Message-ID"][0], stored.summary.message_id);
+    assert!(content["Body"].as_str().unwrap().starts_with("--b1\r\n"));
+    assert!(
+        content["Body"].as_str().unwrap().contains("Caf=C3=A9"),
+        "still encoded"
+    );
+    // MailHog's data ends before the CRLF that preceded the final `.`.
+    let data = raw.strip_suffix("\r\n").unwrap();
+    assert_eq!(content["Size"], data.len());
+    assert_eq!(content["MIME"], Value::Null);
+
+    let parts = item["MIME"]["Parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 3, "text, attachment and the closing `--`");
+    assert_eq!(parts[0]["Body"], "Caf=C3=A9 au lait");
+    assert_eq!(
+        parts[0]["Headers"]["Content-Transfer-Encoding"][0],
+        "quoted-printable"
+    );
+    assert_eq!(
+        parts[1]["Headers"]["Content-Disposition"][0],
+        "attachment; filename=\"report.pdf\""
+    );
+    assert_eq!(parts[2]["Body"], "--");
+    assert_eq!(parts[2]["Headers"], serde_json::json!({}));
+
+    assert_eq!(item["Raw"]["From"], "sender@example.com");
+    assert_eq!(item["Raw"]["To"][0], "rcpt@example.org");
+    assert_eq!(item["Raw"]["Data"], data);
+    assert_eq!(item["Raw"]["Helo"], "");
+    let created = item["Created"].as_str().unwrap();
+    assert!(created.parse::<jiff::Timestamp>().is_ok(), "{created}");
+
+    // Paging as MailHog reads it: bad or non-positive values are defaults.
+    let page = api.get_json("/api/v2/messages?start=1&limit=1").await;
+    assert_eq!(
+        (page["total"].as_u64(), page["count"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(page["start"], 1);
+    assert_eq!(page["items"][0]["ID"], stored.id());
+    let page = api.get_json("/api/v2/messages?start=-1&limit=0").await;
+    assert_eq!(
+        (page["start"].as_u64(), page["count"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let past = api.get_json("/api/v2/messages?start=2").await;
+    assert_eq!(past["items"], serde_json::json!([]));
+
+    // Mailpit's `GET /api/v1/messages` keeps Mailpit's shape.
+    assert_eq!(api.get_json("/api/v1/messages").await["messages_count"], 2);
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn mailhog_search_kinds() {
+    let api = start().await;
+    let first = api
+        .insert_with(
+            &simple(
+                "Alice <alice@example.com>",
+                "bob@example.org",
+                "Hello Bob",
+                "Lunch at noon?",
+            ),
+            &["bob@example.org", "hidden@example.net"],
+        )
+        .await;
+    let second = api.insert(&mailhog_multipart("Second")).await;
+    let search = |query: &str| {
+        let api = &api;
+        let query = query.to_string();
+        async move { api.get_json(&format!("/api/v2/search?{query}")).await }
+    };
+    let ids_of = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["ID"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = search("kind=from&query=ALICE@example").await;
+    assert_eq!(ids_of(&found), [first.id()]);
+    assert_eq!(
+        (found["total"].as_u64(), found["count"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let found = search("kind=to&query=hidden%40example.net").await;
+    assert_eq!(
+        ids_of(&found),
+        [first.id()],
+        "envelope-only recipients count"
+    );
+    let found = search("kind=to&query=rcpt@example.org").await;
+    assert_eq!(ids_of(&found), [second.id()]);
+    let found = search("kind=containing&query=lunch%20AT").await;
+    assert_eq!(ids_of(&found), [first.id()]);
+    let found = search("kind=containing&query=caf%C3%A9%20au").await;
+    assert_eq!(ids_of(&found), [second.id()], "decoded body text");
+    // Plain text, not Mailpit's syntax: `-` and `subject:` mean nothing.
+    let found = search("kind=containing&query=-hello").await;
+    assert_eq!(found["total"], 0);
+    let found = search("kind=containing&query=subject%3Asecond").await;
+    assert_eq!(found["total"], 0);
+    let found = search("kind=containing&query=%22%3C%3E").await;
+    assert_eq!(
+        (found["total"].as_u64(), found["count"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let found = search("kind=from&query=example&start=1&limit=1").await;
+    assert_eq!(found["total"], 2);
+    assert_eq!(ids_of(&found), [first.id()], "newest first, then paged");
+
+    for bad in [
+        "kind=subject&query=x",
+        "query=x",
+        "kind=from&query=",
+        "kind=to",
+    ] {
+        let (status, body) = api
+            .call(Method::GET, &format!("/api/v2/search?{bad}"))
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(!body.is_empty());
+    }
+    api.shutdown().await;
+}
+
+/// Sends a request as Node's bare `http.request` does (the npm `mailhog`
+/// client): no `Accept`, no `User-Agent`. Returns the status and body.
+async fn bare_request(api: &api_support::Api, method: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(api.running.http_addr)
+        .await
+        .unwrap();
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut response),
+    )
+    .await
+    .expect("answer in time")
+    .unwrap();
+    let response = String::from_utf8_lossy(&response);
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+#[tokio::test]
+async fn mailhog_message_delete_download_part_and_release() {
+    let api = start().await;
+    let raw = mailhog_multipart("Parts");
+    let message = api.insert_with(&raw, &["rcpt@example.org"]).await;
+    let id = message.id();
+
+    let one = api.get_json(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(one["ID"], id);
+    assert_eq!(one["MIME"]["Parts"].as_array().unwrap().len(), 3);
+    let (status, _) = api
+        .call(Method::GET, "/api/v1/messages/AAAAAAAAAAAAAAAAAAAAAA")
+        .await;
+    assert_eq!(status, 404);
+
+    let download = api.get(&format!("/api/v1/messages/{id}/download")).await;
+    assert_eq!(download.headers()["content-type"], "message/rfc822");
+    assert_eq!(
+        download.headers()["content-disposition"],
+        format!("attachment; filename=\"{id}.eml\"").as_str()
+    );
+    assert_eq!(download.text().await.unwrap(), raw);
+
+    let part = api
+        .get(&format!("/api/v1/messages/{id}/mime/part/1/download"))
+        .await;
+    assert_eq!(part.status(), 200);
+    assert_eq!(part.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        part.headers()["content-disposition"],
+        "inline; filename=\"report.pdf\""
+    );
+    assert_eq!(part.text().await.unwrap(), "hello pdf", "base64 decoded");
+    let text = api
+        .get(&format!("/api/v1/messages/{id}/mime/part/0/download"))
+        .await;
+    assert_eq!(
+        text.text().await.unwrap(),
+        "Café au lait",
+        "quoted-printable decoded"
+    );
+    for bad in ["9", "x", "-1"] {
+        let (status, _) = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/messages/{id}/mime/part/{bad}/download"),
+            )
+            .await;
+        assert_eq!(status, 404, "part {bad}");
+    }
+
+    let (status, body) = api
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/messages/{id}/release"),
+            r#"{"Host": "127.0.0.1", "Port": "25", "Email": "x@example.com"}"#,
+        )
+        .await;
+    assert_eq!(status, 501);
+    let refusal: Value = serde_json::from_str(&body).expect("JSON, so the npm client can parse it");
+    assert!(refusal["Error"].as_str().unwrap().contains("not supported"));
+
+    // Deleting one answers MailHog's empty 200; an unknown ID is a 404.
+    let (status, body) = api
+        .call(Method::DELETE, &format!("/api/v1/messages/{id}"))
+        .await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    let (status, _) = api
+        .call(Method::DELETE, &format!("/api/v1/messages/{id}"))
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(api.get_json("/api/v2/messages").await["total"], 0);
+
+    // Deleting all: Mailpit's `ok`, except to Node's bare http client.
+    api.insert(&simple("a@example.com", "b@example.com", "x", "y"))
+        .await;
+    let (status, body) = api.call(Method::DELETE, "/api/v1/messages").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    api.insert(&simple("a@example.com", "b@example.com", "x", "y"))
+        .await;
+    let (status, body) = bare_request(&api, "DELETE", "/api/v1/messages").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.is_empty() || body == "0\r\n\r\n",
+        "empty body: {body:?}"
+    );
+    assert_eq!(api.get_json("/api/v2/messages").await["total"], 0);
+    api.shutdown().await;
+}

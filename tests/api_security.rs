@@ -24,6 +24,9 @@ async fn basic_auth_guards_everything_but_probes() {
         "/view/latest.txt",
         "/",
         "/api/events",
+        "/api/v2/messages",
+        "/api/v1/events",
+        "/api/v2/websocket",
     ] {
         let response = api.get(path).await;
         assert_eq!(response.status(), 401, "{path}");
@@ -114,6 +117,10 @@ async fn foreign_origins_are_refused_unless_allowed() {
         (Method::DELETE, "/api/v1/messages"),
         (Method::POST, "/api/v1/send"),
         (Method::GET, "/view/latest.html"),
+        (Method::GET, "/api/v2/messages"),
+        (Method::DELETE, "/api/v2/jim"),
+        (Method::GET, "/api/v1/events"),
+        (Method::GET, "/api/v2/websocket"),
     ] {
         let refused = with_origin(method.clone(), path, "http://evil.example")
             .await

@@ -1,4 +1,4 @@
-//! `POST /api/v1/send`, `/api/v1/tags` and `/api/v1/chaos`.
+//! `POST /api/v1/send`, `/api/v1/tags`, `/api/v1/chaos` and MailHog's `/api/v2/jim`.
 
 mod api_support;
 
@@ -324,5 +324,90 @@ async fn chaos_disabled_and_enabled() {
     assert_eq!(status, 200);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), defaults);
     assert_eq!(api.get_json("/api/v1/webui").await["ChaosEnabled"], true);
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn mailhog_jim_drives_chaos() {
+    let api = start().await;
+    assert_eq!(api.call(Method::GET, "/api/v2/jim").await.0, 404);
+    let (status, body) = api.call(Method::POST, "/api/v2/jim").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("--enable-chaos"), "{body}");
+    assert_eq!(api.call(Method::DELETE, "/api/v2/jim").await.0, 404);
+    assert_eq!(api.get_json("/api/v2/outgoing-smtp").await, json!({}));
+    api.shutdown().await;
+
+    let api = start_with(|c| c.smtp.enable_chaos = true).await;
+    let chaos = || api.running.app.settings.chaos.triggers();
+    // Out until let in, as cypress-mailhog's mhGetJimMode reads it.
+    assert_eq!(api.call(Method::GET, "/api/v2/jim").await.0, 404);
+    assert_eq!(api.call(Method::PUT, "/api/v2/jim").await.0, 404);
+    // POST without a body: MailHog's default chances.
+    let (status, _) = api.call(Method::POST, "/api/v2/jim").await;
+    assert_eq!(status, 201);
+    let jim = api.get_json("/api/v2/jim").await;
+    let keys: Vec<&String> = jim.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 8);
+    assert_eq!(jim["RejectSenderChance"], 0.05);
+    assert_eq!(jim["RejectAuthChance"], 0.05);
+    assert_eq!(jim["AcceptChance"], 1.0);
+    assert_eq!(chaos().sender.probability, 5);
+    assert_eq!(chaos().authentication.error_code, 535);
+    // Mailpit's view is the same chaos.
+    assert_eq!(
+        api.get_json("/api/v1/chaos").await["Recipient"]["Probability"],
+        5
+    );
+    assert_eq!(
+        api.call(Method::POST, "/api/v2/jim").await.0,
+        400,
+        "already in"
+    );
+
+    let (status, body) = api
+        .send_json(
+            Method::PUT,
+            "/api/v2/jim",
+            r#"{"rejectsenderchance": 1, "RejectRecipientChance": 0.25, "DisconnectChance": 0.5}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        api.running
+            .app
+            .settings
+            .chaos
+            .roll(mailcatch::chaos::Stage::Sender),
+        Some(451)
+    );
+    assert_eq!(chaos().recipient.probability, 25);
+    assert_eq!(chaos().authentication.probability, 0);
+    assert_eq!(api.get_json("/api/v2/jim").await["DisconnectChance"], 0.0);
+    for bad in [
+        r#"{"RejectSenderChance": 2}"#,
+        "not json",
+        r#"{"RejectAuthChance": "x"}"#,
+    ] {
+        let (status, body) = api.send_json(Method::PUT, "/api/v2/jim", bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert_eq!(
+        chaos().sender.probability,
+        100,
+        "a refused PUT changes nothing"
+    );
+
+    assert_eq!(api.call(Method::DELETE, "/api/v2/jim").await.0, 200);
+    assert_eq!(chaos().sender.probability, 0);
+    assert_eq!(api.call(Method::GET, "/api/v2/jim").await.0, 404);
+    assert_eq!(api.call(Method::DELETE, "/api/v2/jim").await.0, 404);
+    // POST with a body takes its chances.
+    let (status, body) = api
+        .send_json(Method::POST, "/api/v2/jim", r#"{"RejectAuthChance": 0.5}"#)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(chaos().authentication.probability, 50);
+    assert_eq!(chaos().sender.probability, 0);
     api.shutdown().await;
 }

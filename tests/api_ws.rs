@@ -1,6 +1,7 @@
 //! The WebSocket feed `/api/events`: every frame type, the debounced
 //! stats, the Origin check, and that a client that never reads cannot slow
-//! ingestion down.
+//! ingestion down; and MailHog's feeds, `/api/v2/websocket` and
+//! `/api/v1/events`.
 
 mod api_support;
 
@@ -368,5 +369,82 @@ async fn the_webhook_posts_each_new_message_and_retries_a_receiver_that_was_down
         .expect("delivered on a retry")
         .unwrap();
     assert_eq!(body["Subject"], "later");
+    api.shutdown().await;
+}
+
+// ── MailHog's feeds: /api/v2/websocket and /api/v1/events ──
+
+#[tokio::test]
+async fn mailhog_websocket_sends_each_new_message() {
+    let api = start().await;
+    let url = format!("ws://{}/api/v2/websocket", api.running.http_addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    // Give the server a moment to subscribe before the message arrives.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let stored = api
+        .insert_with(
+            &simple("a@example.com", "b@example.com", "over the socket", "hi"),
+            &["b@example.com"],
+        )
+        .await;
+    let frame = loop {
+        let message = tokio::time::timeout(Duration::from_secs(2), socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("valid");
+        if let Message::Text(text) = message {
+            break serde_json::from_str::<Value>(&text).unwrap();
+        }
+    };
+    assert_eq!(frame["ID"], stored.id(), "the bare Message, not wrapped");
+    assert_eq!(frame["Content"]["Headers"]["Subject"][0], "over the socket");
+    assert_eq!(frame["To"][0]["Mailbox"], "b");
+    // Deletions are not announced on MailHog's feed.
+    api.call(Method::DELETE, "/api/v1/messages").await;
+    let quiet = tokio::time::timeout(Duration::from_millis(200), socket.next()).await;
+    assert!(quiet.is_err(), "no frame for a deletion: {quiet:?}");
+    api.shutdown().await;
+}
+
+#[tokio::test]
+async fn mailhog_event_stream_sends_indented_json() {
+    let api = start().await;
+    let mut response = api.get("/api/v1/events").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let stored = api
+        .insert(&simple("a@example.com", "b@example.com", "streamed", "hi"))
+        .await;
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !text.contains("\n\n") {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(remaining, response.chunk())
+            .await
+            .expect("an event in time")
+            .expect("readable")
+            .expect("not ended");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let event = text.split("\n\n").next().unwrap();
+    assert!(
+        event.lines().count() > 10,
+        "indented over many lines: {event}"
+    );
+    let json: String = event
+        .lines()
+        .map(|line| {
+            line.strip_prefix("data: ")
+                .or(line.strip_prefix("data:"))
+                .expect(line)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let message: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(message["ID"], stored.id());
+    assert_eq!(message["Content"]["Headers"]["Subject"][0], "streamed");
     api.shutdown().await;
 }

@@ -20,7 +20,7 @@ use base64::Engine;
 use super::HttpState;
 use super::error::plain;
 use crate::credentials::Credentials;
-use crate::store::{Mailbox, Scope, canonical_name};
+use crate::store::{Event, Mailbox, Scope, Store, canonical_name};
 
 /// The mailbox a request's `/mailbox/{name}` prefix named, as given.
 #[derive(Clone, Debug)]
@@ -64,6 +64,26 @@ impl Access {
     /// Whether the requester may manage every mailbox (create, delete any).
     pub fn may_manage(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Anonymous)
+    }
+
+    /// Whether a live-feed client with this access gets `event`. Checked
+    /// per event, against the mailboxes as they are now, so a private
+    /// mailbox made after the client connected stays hidden from it.
+    pub fn sees(&self, store: &Store, event: &Event) -> bool {
+        let Some(mailbox) = event.mailbox() else {
+            // SMTP diagnostics are for the whole server; refetch hints for all.
+            return !matches!(event, Event::SmtpError { .. }) || self.mailbox.is_none();
+        };
+        if let Some(own) = &self.mailbox {
+            return **own == *mailbox;
+        }
+        match &self.role {
+            Role::Admin => true,
+            Role::Limited(names) => names.iter().any(|n| n == mailbox),
+            Role::Anonymous | Role::MailboxToken => {
+                store.mailbox(mailbox).is_none_or(|m| !m.private)
+            }
+        }
     }
 
     /// Whether the requester may see mailbox `mailbox` in listings.

@@ -1,6 +1,7 @@
 //! The HTTP side: the Mailpit-compatible API, the WebSocket feed and the UI.
 //!
-//! Layout: `api/` holds the `/api/v1` handlers, [`ws`] the live feed,
+//! Layout: `api/` holds the `/api/v1` handlers, [`mailhog`] MailHog's API,
+//! [`ws`] the live feed,
 //! [`view`] the rendered message views, [`json`] Mailpit's wire shapes,
 //! [`body`] and [`params`] request decoding, [`access`] (who sees which
 //! mailboxes) and [`cors`] the guards, [`safe_download`] how message content is served safely, and
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod json;
 pub mod mailboxes;
+pub mod mailhog;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -177,6 +179,7 @@ impl HttpState {
 pub fn router(state: Arc<HttpState>) -> Router {
     let guarded = Router::new()
         .merge(api::routes(&state))
+        .merge(mailhog::routes(&state))
         .merge(openapi::routes())
         .route("/api/events", get(ws::events))
         .route("/view/{file}", get(view::view))

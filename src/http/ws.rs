@@ -24,7 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::HttpState;
-use super::access::{Access, Role};
+use super::access::Access;
 use super::json::MessageSummary;
 use crate::store::Event;
 
@@ -40,26 +40,6 @@ pub async fn events(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade.on_upgrade(move |socket| serve_client(state, access, socket))
-}
-
-/// Whether a client with `access` gets `event`. Checked per event, against
-/// the mailboxes as they are now, so a private mailbox made after the
-/// client connected stays hidden from it.
-fn sees(state: &HttpState, access: &Access, event: &Event) -> bool {
-    let Some(mailbox) = event.mailbox() else {
-        // SMTP diagnostics are for the whole server; refetch hints for all.
-        return !matches!(event, Event::SmtpError { .. }) || access.mailbox.is_none();
-    };
-    if let Some(own) = &access.mailbox {
-        return **own == *mailbox;
-    }
-    match &access.role {
-        Role::Admin => true,
-        Role::Limited(names) => names.iter().any(|n| n == mailbox),
-        Role::Anonymous | Role::MailboxToken => {
-            state.app.store.mailbox(mailbox).is_none_or(|m| !m.private)
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -143,7 +123,7 @@ async fn serve_client(state: Arc<HttpState>, access: Access, socket: WebSocket) 
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
                     encode("prune", Value::Null)
                 }
-                Ok(event) if !sees(&state, &access, &event) => None,
+                Ok(event) if !access.sees(&state.app.store, &event) => None,
                 Ok(event) => {
                     stats_due.get_or_insert(Instant::now() + STATS_DELAY);
                     frame_for(&event, &access)

@@ -36,7 +36,7 @@ pub use id::{ID_LEN, MessageId, cursor_text};
 pub use mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope, canonical_name};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};
 pub use scoped::ScopedStore;
-pub use search::Query;
+pub use search::{Literal, Query};
 
 use memory::MemoryStore;
 use sqlite::SqliteStore;

@@ -12,6 +12,17 @@ use super::mailbox::Scope;
 use super::message::{Address, StoredMessage};
 use super::summary::normalize_search;
 
+/// What a [`Query::literal`] term searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Literal {
+    /// The From header's name and address.
+    From,
+    /// Any recipient: To, Cc, Bcc and envelope recipients.
+    Recipient,
+    /// The free text that plain search words match.
+    Text,
+}
+
 /// A parsed search query, ready to test messages against.
 #[derive(Clone, Debug)]
 pub struct Query {
@@ -34,6 +45,9 @@ pub(super) enum Filter {
     Bcc(String),
     ReplyTo(String),
     Addressed(String),
+    /// Any recipient: To, Cc or Bcc (which holds the envelope recipients
+    /// no header names). Internal: MailHog's `kind=to`.
+    Recipient(String),
     Subject(String),
     MessageId(String),
     Tag(String),
@@ -67,6 +81,29 @@ impl Query {
             .filter_map(|token| parse_term(&token, &zone))
             .collect();
         Query { terms }
+    }
+
+    /// One term searching `text` as written, not read as search syntax:
+    /// MailHog's `kind=from|to|containing` searches take plain text, in
+    /// which `-`, quotes or `subject:` mean nothing special. `None` when
+    /// nothing searchable is left after normalising (such a query would
+    /// otherwise match every message).
+    pub fn literal(kind: Literal, text: &str) -> Option<Query> {
+        let needle = normalize_search(text);
+        if needle.is_empty() {
+            return None;
+        }
+        let filter = match kind {
+            Literal::From => Filter::From(needle),
+            Literal::Recipient => Filter::Recipient(needle),
+            Literal::Text => free_text(text)?,
+        };
+        Some(Query {
+            terms: vec![Term {
+                negated: false,
+                filter,
+            }],
+        })
     }
 
     /// Whether the query has no terms, and so matches every message.
@@ -292,6 +329,9 @@ impl Filter {
             ]
             .iter()
             .any(|list| address_matches(list, needle)),
+            Filter::Recipient(needle) => [&summary.to, &summary.cc, &summary.bcc]
+                .iter()
+                .any(|list| address_matches(list, needle)),
             Filter::Subject(needle) => contains(&summary.subject, needle),
             Filter::MessageId(needle) => contains(&summary.message_id, needle),
             Filter::Tag(name) => message.has_tag(name),

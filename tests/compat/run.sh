@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs the Mailpit clients people already use against a freshly built
-# mailcatch on free loopback ports: the npm `mailpit-api` client (compat.mjs)
-# and the PyPI `mailpit-api-client` (python/compat.py, in a venv under
-# target/). Needs node >= 18, npm and python3. Exits non-zero if anything fails.
+# Runs the Mailpit and MailHog clients people already use against a freshly
+# built mailcatch on free loopback ports: the npm `mailpit-api` client
+# (compat.mjs), the npm `mailhog` client and cypress-mailhog's requests
+# (mailhog.mjs), the PyPI `mailpit-api-client` (python/compat.py) and the
+# PyPI `mailhog` client (python/compat_mailhog.py), the Python ones in a venv
+# under target/. Needs node >= 18, npm and python3. Exits non-zero if
+# anything fails.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -65,6 +68,9 @@ echo "== the clients at the server's root"
 MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
 MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
     "$venv/bin/python" python/compat.py
+MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" node mailhog.mjs
+MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
+    "$venv/bin/python" python/compat_mailhog.py
 
 # The same clients, unchanged, pointed at a mailbox's root while other mail
 # sits beside it: every count and "delete all" they check must see only

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -116,10 +117,13 @@ struct DeleteRequest {
 }
 
 /// `DELETE /api/v1/messages {IDs}`. A missing, undecodable or ID-less body
-/// deletes everything, as Mailpit does and cypress-mailpit relies on.
+/// deletes everything, as Mailpit does and cypress-mailpit relies on (and
+/// as MailHog does: its npm client gets MailHog's empty answer, see
+/// [`crate::http::mailhog::expects_empty_answer`]).
 pub async fn delete(
     State(state): State<Arc<HttpState>>,
     access: Access,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let ids = decode::<DeleteRequest>(&body, &[])
@@ -131,5 +135,8 @@ pub async fn delete(
         Selection::Ids(&ids)
     };
     state.store(&access).delete(which).await?;
+    if crate::http::mailhog::expects_empty_answer(&headers) {
+        return Ok(StatusCode::OK.into_response());
+    }
     Ok(ok())
 }

@@ -128,6 +128,9 @@ impl Condition {
             Filter::Addressed(needle) => ["from_", "to_", "cc", "bcc", "reply_to"]
                 .map(|column| self.field(column, needle))
                 .join(" OR "),
+            Filter::Recipient(needle) => ["to_", "cc", "bcc"]
+                .map(|column| self.field(column, needle))
+                .join(" OR "),
             Filter::Subject(needle) => self.field("subject", needle),
             Filter::MessageId(needle) => self.field("message_id", needle),
             Filter::Tag(name) => {
