@@ -281,7 +281,13 @@ async fn garbage_never_causes_a_server_error() {
 /// table the router is built from).
 #[tokio::test]
 async fn openapi_document_matches_the_server() {
-    let api = start_with(|c| c.smtp.enable_chaos = true).await;
+    // sa-check is only routed with a spamd named (here one that is down).
+    let spamd = format!("127.0.0.1:{}", api_support::common::free_port());
+    let api = start_with(|c| {
+        c.smtp.enable_chaos = true;
+        c.http.enable_spamassassin = Some(spamd);
+    })
+    .await;
     let m = api.insert(&api_support::rich()).await;
     let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
     let part = message["Attachments"][0]["PartID"]
