@@ -92,7 +92,6 @@ impl App {
                     CreateRefusal::Exists => CreateError::Exists(name.clone()),
                     CreateRefusal::TooMany(limit) => CreateError::TooMany(limit),
                 })?;
-        self.mailbox_keys.set(&name, &smtp_password);
         Ok(CreatedMailbox {
             mailbox,
             smtp_password,
@@ -103,11 +102,7 @@ impl App {
     /// Deletes a mailbox, its mail and its SMTP password; `false` if it
     /// does not exist.
     pub async fn delete_mailbox(&self, name: &str) -> Result<bool, StoreError> {
-        let deleted = self.store.delete_mailbox(name).await?;
-        if deleted && name != DEFAULT_MAILBOX {
-            self.mailbox_keys.remove(name);
-        }
-        Ok(deleted)
+        self.store.delete_mailbox(name).await
     }
 
     /// Deletes every mailbox whose time ran out.

@@ -62,12 +62,7 @@ impl App {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let store = Store::open(&settings.engine, settings.limits, events.clone())
             .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
-        let mailbox_keys = MailboxKeys::default();
-        for mailbox in store.mailboxes() {
-            if let Some(password) = &mailbox.smtp_password {
-                mailbox_keys.set(&mailbox.name, password);
-            }
-        }
+        let mailbox_keys = store.mailbox_keys();
         let links = crate::check::linkcheck::LinkChecker::new(
             settings.config.http.allow_internal_http_requests,
         );

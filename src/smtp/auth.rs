@@ -5,13 +5,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use parking_lot::RwLock;
 use subtle::ConstantTimeEq;
 
 use crate::credentials::Credentials;
+pub use crate::store::mailbox::MailboxKeys;
 
 /// How the server treats AUTH.
 #[derive(Clone, Debug, Default)]
@@ -23,35 +20,6 @@ pub enum AuthMode {
     AcceptAny,
     /// Only these pairs; AUTH is required before MAIL.
     Credentials(Credentials),
-}
-
-/// The SMTP passwords of mailboxes, by mailbox name. Mailboxes are made at
-/// run time, so the sessions share this map and see changes at once.
-#[derive(Clone, Debug, Default)]
-pub struct MailboxKeys(Arc<RwLock<HashMap<String, String>>>);
-
-impl MailboxKeys {
-    /// Gives mailbox `name` this SMTP password.
-    pub fn set(&self, name: &str, password: &str) {
-        self.0
-            .write()
-            .insert(name.to_string(), password.to_string());
-    }
-
-    /// Forgets mailbox `name`'s password.
-    pub fn remove(&self, name: &str) {
-        self.0.write().remove(name);
-    }
-
-    /// Whether no mailbox has a password.
-    pub fn is_empty(&self) -> bool {
-        self.0.read().is_empty()
-    }
-
-    fn password(&self, user: &str) -> Option<String> {
-        let name = crate::store::canonical_name(user)?;
-        self.0.read().get(&name).cloned()
-    }
 }
 
 /// Decides logins: the configured [`AuthMode`], plus each mailbox's own

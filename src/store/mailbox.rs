@@ -122,6 +122,45 @@ impl Scope {
     }
 }
 
+/// The SMTP passwords of mailboxes, by mailbox name: what SMTP sessions
+/// check logins against. The [`Registry`] keeps it in step with the
+/// mailboxes (made at run time), and the sessions share it, so they see
+/// every change at once.
+#[derive(Clone, Debug, Default)]
+pub struct MailboxKeys(Arc<RwLock<HashMap<String, String>>>);
+
+impl MailboxKeys {
+    /// Gives mailbox `name` this SMTP password.
+    pub fn set(&self, name: &str, password: &str) {
+        self.0
+            .write()
+            .insert(name.to_string(), password.to_string());
+    }
+
+    /// Takes `mailbox`'s password, if it has one.
+    fn follow(&self, mailbox: &Mailbox) {
+        if let Some(password) = &mailbox.smtp_password {
+            self.set(&mailbox.name, password);
+        }
+    }
+
+    /// Forgets mailbox `name`'s password.
+    pub fn remove(&self, name: &str) {
+        self.0.write().remove(name);
+    }
+
+    /// Whether no mailbox has a password.
+    pub fn is_empty(&self) -> bool {
+        self.0.read().is_empty()
+    }
+
+    /// The password of the mailbox `user` names, if it has one.
+    pub fn password(&self, user: &str) -> Option<String> {
+        let name = crate::store::canonical_name(user)?;
+        self.0.read().get(&name).cloned()
+    }
+}
+
 /// Why a mailbox could not be created.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateRefusal {
@@ -135,6 +174,7 @@ pub enum CreateRefusal {
 /// the SMTP and HTTP paths can consult it per command and per request.
 pub(crate) struct Registry {
     mailboxes: RwLock<HashMap<Arc<str>, Arc<Mailbox>>>,
+    keys: MailboxKeys,
     limit: usize,
 }
 
@@ -149,10 +189,20 @@ impl Registry {
         mailboxes
             .entry(Arc::from(DEFAULT_MAILBOX))
             .or_insert_with(|| Arc::new(Mailbox::plain(DEFAULT_MAILBOX)));
+        let keys = MailboxKeys::default();
+        for mailbox in mailboxes.values() {
+            keys.follow(mailbox);
+        }
         Registry {
             mailboxes: RwLock::new(mailboxes),
+            keys,
             limit,
         }
+    }
+
+    /// The mailboxes' SMTP passwords, kept in step with the registry.
+    pub fn keys(&self) -> &MailboxKeys {
+        &self.keys
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Mailbox>> {
@@ -176,14 +226,6 @@ impl Registry {
             .collect()
     }
 
-    /// Whether any mailbox has an SMTP password (then AUTH is offered).
-    pub fn any_smtp_password(&self) -> bool {
-        self.mailboxes
-            .read()
-            .values()
-            .any(|m| m.smtp_password.is_some())
-    }
-
     /// Adds a mailbox unless its name is taken or the limit is reached.
     pub fn add(&self, mailbox: Mailbox) -> Result<Arc<Mailbox>, CreateRefusal> {
         let mut mailboxes = self.mailboxes.write();
@@ -194,6 +236,7 @@ impl Registry {
             return Err(CreateRefusal::TooMany(self.limit));
         }
         let mailbox = Arc::new(mailbox);
+        self.keys.follow(&mailbox);
         mailboxes.insert(mailbox.name.clone(), mailbox.clone());
         Ok(mailbox)
     }
@@ -202,6 +245,7 @@ impl Registry {
     pub fn remove(&self, name: &str) {
         if name != DEFAULT_MAILBOX {
             self.mailboxes.write().remove(name);
+            self.keys.remove(name);
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope};
+use super::mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, MailboxKeys, Scope};
 use super::{Backend, Counts, Event, Query, Selection, Store, StoreError};
 
 impl Store {
@@ -28,9 +28,10 @@ impl Store {
         Scope::Except(self.mailboxes.private_names())
     }
 
-    /// Whether any mailbox has an SMTP password.
-    pub fn any_mailbox_password(&self) -> bool {
-        self.mailboxes.any_smtp_password()
+    /// The mailboxes' SMTP passwords, for SMTP sessions to check logins
+    /// against; kept in step with every mailbox made or deleted.
+    pub fn mailbox_keys(&self) -> MailboxKeys {
+        self.mailboxes.keys().clone()
     }
 
     /// Creates a mailbox (written durably, for a database engine).
