@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::parts::{PartInfo, PartRole, non_body_parts};
+use super::parts::{PartInfo, PartRole, bodies, body_content, non_body_parts, parse_input};
 
 /// A parsed message, ready for the detail views.
 #[derive(Debug, Default)]
@@ -61,19 +61,24 @@ impl Detail {
     /// Parses a stored message. Never fails: unparseable input gives an
     /// empty detail (the summary already carries a warning about it).
     pub fn parse(raw: &[u8]) -> Detail {
-        let Some(parsed) = MessageParser::default().parse(raw) else {
+        let input = parse_input(raw);
+        let Some(parsed) = MessageParser::default().parse(input.as_ref()) else {
             return Detail::default();
         };
+        let bodies = bodies(&parsed);
+        let html = bodies
+            .html
+            .map(|index| body_content(&parsed, index).into_owned())
+            .unwrap_or_default();
+        let text = match bodies.text {
+            Some(index) => body_content(&parsed, index).into_owned(),
+            None if !html.is_empty() => mail_parser::decoders::html::html_to_text(&html),
+            None => String::new(),
+        };
         Detail {
-            text: parsed
-                .body_text(0)
-                .map(|t| t.into_owned())
-                .unwrap_or_default(),
-            text_from_html: matches!(
-                parsed.text_part(0).map(|part| &part.body),
-                Some(PartType::Html(_))
-            ),
-            html: html_body(&parsed),
+            text,
+            text_from_html: bodies.text.is_none() && bodies.html.is_some(),
+            html,
             headers: headers_in_order(&parsed),
             parts: non_body_parts(&parsed)
                 .into_iter()
@@ -164,22 +169,14 @@ pub fn part_content(raw: &[u8], part_id: &str) -> Option<PartContent> {
     if part_id.is_empty() || !part_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let parsed = MessageParser::default().parse(raw)?;
+    let input = parse_input(raw);
+    let parsed = MessageParser::default().parse(input.as_ref())?;
     let info = non_body_parts(&parsed)
         .into_iter()
         .find(|p| p.part_id == part_id)?;
     let index: usize = part_id.parse().ok()?;
     let data = decoded(parsed.parts.get(index)?.body.clone());
     Some(PartContent { info, data })
-}
-
-/// Only a real `text/html` part counts: mail-parser would otherwise offer
-/// the text part converted to HTML.
-fn html_body(message: &Message<'_>) -> String {
-    match message.html_part(0).map(|part| &part.body) {
-        Some(PartType::Html(html)) => html.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// The header fields of the top-level part, as written, unfolded the way Go's
