@@ -314,7 +314,12 @@ mod differential {
             _ => Vec::new(),
         };
         list.iter()
-            .map(|a| (a["Name"].as_str().unwrap_or_default().to_string(), a["Address"].as_str().unwrap_or_default().to_string()))
+            .map(|a| {
+                (
+                    a["Name"].as_str().unwrap_or_default().to_string(),
+                    a["Address"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .filter(|(name, address)| !(name.is_empty() && address.is_empty()))
             .collect()
     }
@@ -324,7 +329,12 @@ mod differential {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|pair| (pair[0].as_str().unwrap_or_default().to_string(), pair[1].as_str().unwrap_or_default().to_string()))
+            .map(|pair| {
+                (
+                    pair[0].as_str().unwrap_or_default().to_string(),
+                    pair[1].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect()
     }
 
@@ -336,10 +346,20 @@ mod differential {
             .filter_map(|key| message[key].as_array())
             .flatten()
             .collect();
-        parts.sort_by_key(|part| part["PartID"].as_str().and_then(|id| id.parse::<u32>().ok()));
+        parts.sort_by_key(|part| {
+            part["PartID"]
+                .as_str()
+                .and_then(|id| id.parse::<u32>().ok())
+        });
         parts
             .iter()
-            .map(|part| format!("{} {}", part["FileName"].as_str().unwrap_or_default(), part["ContentType"].as_str().unwrap_or_default()))
+            .map(|part| {
+                format!(
+                    "{} {}",
+                    part["FileName"].as_str().unwrap_or_default(),
+                    part["ContentType"].as_str().unwrap_or_default()
+                )
+            })
             .collect()
     }
 
@@ -349,7 +369,11 @@ mod differential {
             .into_iter()
             .flatten()
             .map(|part| {
-                let name = part["name"].as_str().filter(|n| !n.is_empty()).or(part["content_id"].as_str()).unwrap_or_default();
+                let name = part["name"]
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                    .or(part["content_id"].as_str())
+                    .unwrap_or_default();
                 format!("{name} {}", part["type"].as_str().unwrap_or_default())
             })
             .collect()
@@ -367,15 +391,38 @@ mod differential {
         // Without a text part mailcatch makes the text from the HTML, as
         // Mailpit does; only a message with neither must show no text.
         if text.is_some() || html.is_none() {
-            check("text", body(&message["Text"]).unwrap_or_default(), text.unwrap_or_default());
+            check(
+                "text",
+                body(&message["Text"]).unwrap_or_default(),
+                text.unwrap_or_default(),
+            );
         }
-        check("html", body(&message["HTML"]).unwrap_or_default(), html.unwrap_or_default());
-        let from = cpython_addresses(&view["from"]).into_iter().take(1).collect::<Vec<_>>();
-        check("from", format!("{:?}", mailcatch_addresses(&message["From"])), format!("{from:?}"));
+        check(
+            "html",
+            body(&message["HTML"]).unwrap_or_default(),
+            html.unwrap_or_default(),
+        );
+        let from = cpython_addresses(&view["from"])
+            .into_iter()
+            .take(1)
+            .collect::<Vec<_>>();
+        check(
+            "from",
+            format!("{:?}", mailcatch_addresses(&message["From"])),
+            format!("{from:?}"),
+        );
         for (field, ours, theirs) in [("to", "To", "to"), ("cc", "Cc", "cc")] {
-            check(field, format!("{:?}", mailcatch_addresses(&message[ours])), format!("{:?}", cpython_addresses(&view[theirs])));
+            check(
+                field,
+                format!("{:?}", mailcatch_addresses(&message[ours])),
+                format!("{:?}", cpython_addresses(&view[theirs])),
+            );
         }
-        check("parts", format!("{:?}", mailcatch_parts(message)), format!("{:?}", cpython_parts(view)));
+        check(
+            "parts",
+            format!("{:?}", mailcatch_parts(message)),
+            format!("{:?}", cpython_parts(view)),
+        );
         found
     }
 
@@ -386,10 +433,23 @@ mod differential {
             eprintln!("SKIP: python3 not found");
             return;
         };
-        let output = std::process::Command::new(python).arg(REFERENCE).arg(FIXTURES).output().expect("run python3");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let reference: serde_json::Map<String, Value> = serde_json::from_slice(&output.stdout).expect("reference JSON");
-        assert!(reference.len() >= 48, "the whole corpus is read: {}", reference.len());
+        let output = std::process::Command::new(python)
+            .arg(REFERENCE)
+            .arg(FIXTURES)
+            .output()
+            .expect("run python3");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let reference: serde_json::Map<String, Value> =
+            serde_json::from_slice(&output.stdout).expect("reference JSON");
+        assert!(
+            reference.len() >= 48,
+            "the whole corpus is read: {}",
+            reference.len()
+        );
 
         let running = common::start().await;
         let base = common::base_url(&running);
@@ -399,11 +459,22 @@ mod differential {
         for (file, view) in &reference {
             let raw = std::fs::read(Path::new(FIXTURES).join(file)).expect("fixture");
             let id = deliver_bytes(&running, &transport_form(&raw)).await;
-            let message: Value = http.get(format!("{base}/api/v1/message/{id}")).send().await.unwrap().json().await.unwrap();
+            let message: Value = http
+                .get(format!("{base}/api/v1/message/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             for (field, ours, theirs) in differences(&message, view) {
-                let accepted = ACCEPTED_DIFFERENCES.iter().any(|(f, d, _)| *f == file.as_str() && *d == field);
+                let accepted = ACCEPTED_DIFFERENCES
+                    .iter()
+                    .any(|(f, d, _)| *f == file.as_str() && *d == field);
                 if !accepted {
-                    report.push_str(&format!("{file} {field}:\n  mailcatch: {ours}\n  cpython:   {theirs}\n"));
+                    report.push_str(&format!(
+                        "{file} {field}:\n  mailcatch: {ours}\n  cpython:   {theirs}\n"
+                    ));
                 }
                 found.insert((file.clone(), field));
             }
@@ -413,7 +484,13 @@ mod differential {
             .filter(|(file, field, _)| !found.contains(&(file.to_string(), *field)))
             .collect();
         running.shutdown().await;
-        assert!(report.is_empty(), "new differences from CPython's email package:\n{report}");
-        assert!(stale.is_empty(), "accepted differences that no longer occur: {stale:?}");
+        assert!(
+            report.is_empty(),
+            "new differences from CPython's email package:\n{report}"
+        );
+        assert!(
+            stale.is_empty(),
+            "accepted differences that no longer occur: {stale:?}"
+        );
     }
 }

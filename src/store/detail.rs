@@ -314,6 +314,61 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
     }
 
     #[test]
+    fn content_type_without_subtype_is_the_text_body() {
+        let detail = Detail::parse(stored("Content-Type: text\r\n\r\nstill readable\r\n"));
+        assert_eq!(detail.text.trim(), "still readable");
+        assert!(detail.parts.is_empty());
+    }
+
+    #[test]
+    fn html_after_text_in_mixed_is_the_html_body_and_extra_text_is_listed() {
+        let raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nfirst\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>web</p>\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b--\r\n";
+        let detail = Detail::parse(stored(raw));
+        assert_eq!(detail.text, "first");
+        assert_eq!(detail.html, "<p>web</p>");
+        assert_eq!(detail.parts.len(), 1, "the second text part is not hidden");
+        let content = part_content(stored(raw), &detail.parts[0].info.part_id).unwrap();
+        assert_eq!(content.data, b"second");
+    }
+
+    #[test]
+    fn delivery_report_parts_are_named() {
+        let raw = "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com\r\nAction: failed\r\n\
+--r\r\nContent-Type: text/rfc822-headers\r\n\r\nSubject: hi\r\n--r--\r\n";
+        let detail = Detail::parse(stored(raw));
+        assert_eq!(detail.text, "It bounced.");
+        let names: Vec<&str> = detail
+            .parts
+            .iter()
+            .map(|p| p.info.file_name.as_str())
+            .collect();
+        assert_eq!(names, ["delivery-status.txt", "rfc822-headers.txt"]);
+    }
+
+    #[test]
+    fn text_right_after_the_headers_is_body_not_lost() {
+        let top = Detail::parse(stored("Subject: x\r\nno blank line before me\r\n"));
+        assert_eq!(top.text.trim(), "no blank line before me");
+        assert_eq!(top.header("Subject"), Some("x"));
+        let part = "Content-Type: multipart/mixed; boundary=foo\r\n\r\n--foo\r\n\
+Content-Type: text/plain\r\nbar\r\n--foo\r\nContent-Type: text/html\r\n<p>baz</p>\r\n--foo--\r\n";
+        let detail = Detail::parse(stored(part));
+        assert_eq!(
+            (detail.text.trim(), detail.html.trim()),
+            ("bar", "<p>baz</p>")
+        );
+        // Well-formed input is parsed as it is, without a copy.
+        assert!(matches!(
+            super::super::parts::parse_input(MIXED.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
     fn cache_is_bounded_and_lru() {
         let cache = DetailCache::new(2);
         for id in ["a", "b"] {

@@ -66,7 +66,9 @@ pub fn bodies(message: &Message<'_>) -> Bodies {
 pub fn body_content<'m>(message: &'m Message<'_>, index: usize) -> std::borrow::Cow<'m, str> {
     match message.parts.get(index).map(|part| &part.body) {
         Some(PartType::Text(text) | PartType::Html(text)) => text.as_ref().into(),
-        Some(PartType::Binary(data) | PartType::InlineBinary(data)) => String::from_utf8_lossy(data),
+        Some(PartType::Binary(data) | PartType::InlineBinary(data)) => {
+            String::from_utf8_lossy(data)
+        }
         _ => "".into(),
     }
 }
@@ -90,7 +92,11 @@ pub fn non_body_parts(message: &Message<'_>) -> Vec<PartInfo> {
 /// its first part and attachments are not entered. Iterative, so a deeply
 /// nested message cannot exhaust the stack; every part is visited at most
 /// once, since each has one parent.
-fn walk<'m, 'x>(message: &'m Message<'x>, body_only: bool, mut visit: impl FnMut(usize, &'m MessagePart<'x>)) {
+fn walk<'m, 'x>(
+    message: &'m Message<'x>,
+    body_only: bool,
+    mut visit: impl FnMut(usize, &'m MessagePart<'x>),
+) {
     let mut stack = vec![0usize];
     let mut seen = vec![false; message.parts.len()];
     while let Some(index) = stack.pop() {
@@ -144,7 +150,9 @@ fn describe(index: usize, part: &MessagePart<'_>) -> PartInfo {
         .unwrap_or_else(|| content_id.clone());
     let content_type = content_type(part);
     let file_name = match file_name.is_empty() {
-        true => report_part_name(&content_type).unwrap_or_default().to_string(),
+        true => report_part_name(&content_type)
+            .unwrap_or_default()
+            .to_string(),
         false => file_name,
     };
     PartInfo {
@@ -290,7 +298,10 @@ fn is_header_field(line: &[u8]) -> bool {
         .position(|b| !(b'!'..=b'~').contains(b) || *b == b':')
         .unwrap_or(line.len());
     let rest = &line[name_len..];
-    let rest = &rest[rest.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()..];
+    let rest = &rest[rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()..];
     name_len > 0 && rest.first() == Some(&b':')
 }
 

@@ -427,6 +427,27 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         assert!(s.content_warnings.is_empty(), "{:?}", s.content_warnings);
     }
 
+    #[test]
+    fn every_to_and_cc_header_counts_and_bare_words_are_addresses() {
+        let raw = b"From: a@example.com\r\nTo: one@example.com\r\nCc: Carol <c@example.com>\r\n\
+To: Two <two@example.com>, postmaster\r\nCc: d@example.com\r\n\r\nx\r\n";
+        let s = summarize(raw, &envelope(&[]));
+        let to: Vec<(&str, &str)> =
+            s.to.iter()
+                .map(|a| (a.name.as_str(), a.address.as_str()))
+                .collect();
+        assert_eq!(
+            to,
+            [
+                ("", "one@example.com"),
+                ("Two", "two@example.com"),
+                ("", "postmaster")
+            ]
+        );
+        assert_eq!(s.cc.len(), 2);
+        assert!(s.bcc.is_empty());
+    }
+
     /// The definition `normalize_search` must keep matching.
     fn normalize_by_char(text: &str) -> String {
         let mut out = String::new();
