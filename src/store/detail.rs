@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::parts::{PartInfo, PartRole, non_body_parts};
+use super::parts::{PartInfo, PartRole, bodies, body_content, non_body_parts, parse_input};
 
 /// A parsed message, ready for the detail views.
 #[derive(Debug, Default)]
@@ -61,19 +61,24 @@ impl Detail {
     /// Parses a stored message. Never fails: unparseable input gives an
     /// empty detail (the summary already carries a warning about it).
     pub fn parse(raw: &[u8]) -> Detail {
-        let Some(parsed) = MessageParser::default().parse(raw) else {
+        let input = parse_input(raw);
+        let Some(parsed) = MessageParser::default().parse(input.as_ref()) else {
             return Detail::default();
         };
+        let bodies = bodies(&parsed);
+        let html = bodies
+            .html
+            .map(|index| body_content(&parsed, index).into_owned())
+            .unwrap_or_default();
+        let text = match bodies.text {
+            Some(index) => body_content(&parsed, index).into_owned(),
+            None if !html.is_empty() => mail_parser::decoders::html::html_to_text(&html),
+            None => String::new(),
+        };
         Detail {
-            text: parsed
-                .body_text(0)
-                .map(|t| t.into_owned())
-                .unwrap_or_default(),
-            text_from_html: matches!(
-                parsed.text_part(0).map(|part| &part.body),
-                Some(PartType::Html(_))
-            ),
-            html: html_body(&parsed),
+            text,
+            text_from_html: bodies.text.is_none() && bodies.html.is_some(),
+            html,
             headers: headers_in_order(&parsed),
             parts: non_body_parts(&parsed)
                 .into_iter()
@@ -164,22 +169,14 @@ pub fn part_content(raw: &[u8], part_id: &str) -> Option<PartContent> {
     if part_id.is_empty() || !part_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let parsed = MessageParser::default().parse(raw)?;
+    let input = parse_input(raw);
+    let parsed = MessageParser::default().parse(input.as_ref())?;
     let info = non_body_parts(&parsed)
         .into_iter()
         .find(|p| p.part_id == part_id)?;
     let index: usize = part_id.parse().ok()?;
     let data = decoded(parsed.parts.get(index)?.body.clone());
     Some(PartContent { info, data })
-}
-
-/// Only a real `text/html` part counts: mail-parser would otherwise offer
-/// the text part converted to HTML.
-fn html_body(message: &Message<'_>) -> String {
-    match message.html_part(0).map(|part| &part.body) {
-        Some(PartType::Html(html)) => html.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// The header fields of the top-level part, as written, unfolded the way Go's
@@ -314,6 +311,61 @@ Content-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n";
         assert_eq!(detail.html, "");
         assert_eq!(detail.text.trim(), "plain body");
         assert!(!detail.text_from_html);
+    }
+
+    #[test]
+    fn content_type_without_subtype_is_the_text_body() {
+        let detail = Detail::parse(stored("Content-Type: text\r\n\r\nstill readable\r\n"));
+        assert_eq!(detail.text.trim(), "still readable");
+        assert!(detail.parts.is_empty());
+    }
+
+    #[test]
+    fn html_after_text_in_mixed_is_the_html_body_and_extra_text_is_listed() {
+        let raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nfirst\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>web</p>\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b--\r\n";
+        let detail = Detail::parse(stored(raw));
+        assert_eq!(detail.text, "first");
+        assert_eq!(detail.html, "<p>web</p>");
+        assert_eq!(detail.parts.len(), 1, "the second text part is not hidden");
+        let content = part_content(stored(raw), &detail.parts[0].info.part_id).unwrap();
+        assert_eq!(content.data, b"second");
+    }
+
+    #[test]
+    fn delivery_report_parts_are_named() {
+        let raw = "Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com\r\nAction: failed\r\n\
+--r\r\nContent-Type: text/rfc822-headers\r\n\r\nSubject: hi\r\n--r--\r\n";
+        let detail = Detail::parse(stored(raw));
+        assert_eq!(detail.text, "It bounced.");
+        let names: Vec<&str> = detail
+            .parts
+            .iter()
+            .map(|p| p.info.file_name.as_str())
+            .collect();
+        assert_eq!(names, ["delivery-status.txt", "rfc822-headers.txt"]);
+    }
+
+    #[test]
+    fn text_right_after_the_headers_is_body_not_lost() {
+        let top = Detail::parse(stored("Subject: x\r\nno blank line before me\r\n"));
+        assert_eq!(top.text.trim(), "no blank line before me");
+        assert_eq!(top.header("Subject"), Some("x"));
+        let part = "Content-Type: multipart/mixed; boundary=foo\r\n\r\n--foo\r\n\
+Content-Type: text/plain\r\nbar\r\n--foo\r\nContent-Type: text/html\r\n<p>baz</p>\r\n--foo--\r\n";
+        let detail = Detail::parse(stored(part));
+        assert_eq!(
+            (detail.text.trim(), detail.html.trim()),
+            ("bar", "<p>baz</p>")
+        );
+        // Well-formed input is parsed as it is, without a copy.
+        assert!(matches!(
+            super::super::parts::parse_input(MIXED.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Builds a message's [`Summary`] once, at ingest, so listing and searching
 //! never re-parse raw bytes.
 
-use mail_parser::{HeaderValue, Message, MessageParser};
+use mail_parser::{HeaderName, HeaderValue, Message, MessageParser};
 
 use super::message::{Address, Envelope, Summary};
-use super::parts::{PartRole, non_body_parts};
+use super::parts::{PartRole, bodies, body_content, non_body_parts, parse_input};
 use super::tags;
 
 /// Snippets are cut at this many bytes, as Mailpit does.
@@ -16,7 +16,8 @@ const SEARCH_BODY_BYTES: usize = 64 * 1024;
 /// Parses `raw` and summarises it. Never fails: unparseable input yields a
 /// summary built from the envelope alone, with a warning.
 pub fn summarize(raw: &[u8], envelope: &Envelope) -> Summary {
-    match MessageParser::default().parse(raw) {
+    let input = parse_input(raw);
+    match MessageParser::default().parse(input.as_ref()) {
         Some(message) => from_message(&message, envelope),
         None => {
             let mut summary = Summary {
@@ -36,14 +37,14 @@ pub fn summarize(raw: &[u8], envelope: &Envelope) -> Summary {
 fn from_message(message: &Message<'_>, envelope: &Envelope) -> Summary {
     let mut summary = Summary {
         message_id: message.message_id().unwrap_or_default().to_string(),
-        from: addresses(message.from())
+        from: addresses(message, HeaderName::From)
             .into_iter()
             .next()
             .unwrap_or_default(),
-        to: addresses(message.to()),
-        cc: addresses(message.cc()),
-        bcc: addresses(message.bcc()),
-        reply_to: addresses(message.reply_to()),
+        to: addresses(message, HeaderName::To),
+        cc: addresses(message, HeaderName::Cc),
+        bcc: addresses(message, HeaderName::Bcc),
+        reply_to: addresses(message, HeaderName::ReplyTo),
         subject: message.subject().unwrap_or_default().to_string(),
         date: message.date().map(|d| d.to_rfc3339()),
         ..Summary::default()
@@ -86,15 +87,14 @@ fn return_path_header(message: &Message<'_>) -> Option<String> {
 /// The body as plain text: the HTML part converted if there is one (as
 /// Mailpit's snippets do), else the text part.
 fn body_text(message: &Message<'_>) -> String {
-    // mail-parser lists a text-only message's text part as its HTML body too
-    // (rendering it as HTML on request); only a real text/html part counts.
-    let real_html = message.html_part(0).is_some_and(|part| part.is_text_html());
-    if let Some(html) = message.body_html(0).filter(|_| real_html) {
+    let bodies = bodies(message);
+    if let Some(html) = bodies.html {
+        let html = body_content(message, html);
         return mail_parser::decoders::html::html_to_text(&space_block_tags(&html));
     }
-    message
-        .body_text(0)
-        .map(|t| t.into_owned())
+    bodies
+        .text
+        .map(|text| body_content(message, text).into_owned())
         .unwrap_or_default()
 }
 
@@ -146,17 +146,34 @@ fn space_block_tags(html: &str) -> String {
     out
 }
 
-fn addresses(header: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
-    header
-        .map(|list| {
-            list.iter()
-                .map(|a| Address {
-                    name: a.name().unwrap_or_default().to_string(),
-                    address: a.address().unwrap_or_default().to_string(),
-                })
-                .collect()
+/// The addresses of every `name` header: a message may carry a header such
+/// as To twice (RFC 5322 allows it in obsolete syntax, and real mail does
+/// it), and a reader sees the recipients of both.
+fn addresses(message: &Message<'_>, name: HeaderName<'_>) -> Vec<Address> {
+    message
+        .header_values(name)
+        .filter_map(HeaderValue::as_address)
+        .flat_map(|list| list.iter())
+        .map(|a| {
+            let name = a.name().unwrap_or_default();
+            match a.address() {
+                Some(address) => Address {
+                    name: name.to_string(),
+                    address: address.to_string(),
+                },
+                // A bare word such as `To: postmaster` is a local address
+                // without a domain, not a display name.
+                None if !name.is_empty() && !name.contains(char::is_whitespace) => Address {
+                    name: String::new(),
+                    address: name.to_string(),
+                },
+                None => Address {
+                    name: name.to_string(),
+                    address: String::new(),
+                },
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Envelope recipients that appear in no address header (Bcc by nature) are
@@ -408,6 +425,27 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         assert_eq!(s.auto_tags, ["news", "one", "Two"]);
         assert!(s.search_text.contains("café"));
         assert!(s.content_warnings.is_empty(), "{:?}", s.content_warnings);
+    }
+
+    #[test]
+    fn every_to_and_cc_header_counts_and_bare_words_are_addresses() {
+        let raw = b"From: a@example.com\r\nTo: one@example.com\r\nCc: Carol <c@example.com>\r\n\
+To: Two <two@example.com>, postmaster\r\nCc: d@example.com\r\n\r\nx\r\n";
+        let s = summarize(raw, &envelope(&[]));
+        let to: Vec<(&str, &str)> =
+            s.to.iter()
+                .map(|a| (a.name.as_str(), a.address.as_str()))
+                .collect();
+        assert_eq!(
+            to,
+            [
+                ("", "one@example.com"),
+                ("Two", "two@example.com"),
+                ("", "postmaster")
+            ]
+        );
+        assert_eq!(s.cc.len(), 2);
+        assert!(s.bcc.is_empty());
     }
 
     /// The definition `normalize_search` must keep matching.
