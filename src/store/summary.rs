@@ -150,9 +150,10 @@ fn addresses(header: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
     header
         .map(|list| {
             list.iter()
-                .map(|a| Address {
-                    name: a.name().unwrap_or_default().to_string(),
-                    address: a.address().unwrap_or_default().to_string(),
+                .map(|a| {
+                    // Re-quoted: `"odd user"@x`, not the ambiguous `odd user@x`.
+                    let (name, address) = crate::smtp::address::mailbox(a.name(), a.address());
+                    Address { name, address }
                 })
                 .collect()
         })
