@@ -252,6 +252,27 @@ pub struct HttpConfig {
     #[cfg_attr(feature = "cli", arg(long, env = "MP_API_CORS"))]
     pub api_cors: Option<String>,
 
+    /// Most `POST /api/v1/send` requests handled at once; more get 503 with Retry-After.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SEND_MAX_CONCURRENT", default_value_t = 16)
+    )]
+    pub send_max_concurrent: usize,
+
+    /// Comma-separated host names (optionally `host:port`) the Host header must name; others get 403. Guards against DNS rebinding. Any host if unset.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_ALLOWED_HOSTS", value_name = "HOSTS")
+    )]
+    pub allowed_hosts: Option<String>,
+
+    /// Serve the UI and API under this path prefix, e.g. `/mail/` [chars: a-z A-Z 0-9 _ . - / @].
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_WEBROOT", value_name = "PATH", default_value = "/")
+    )]
+    pub webroot: String,
+
     /// Largest JSON request body in bytes.
     #[cfg_attr(feature = "cli", arg(long, env = "MAILCATCH_MAX_JSON_BODY", default_value_t = 5 * 1024 * 1024))]
     pub max_json_body: usize,
@@ -528,6 +549,9 @@ impl Config {
                 ui_auth_file: None,
                 ui_auth: None,
                 api_cors: None,
+                send_max_concurrent: 16,
+                allowed_hosts: None,
+                webroot: "/".into(),
                 max_json_body: 5 * 1024 * 1024,
                 detail_cache: 64,
                 ws_buffer: 256,

@@ -107,6 +107,10 @@ async fn send_errors_are_json() {
             "error building message: from not set",
         ),
         (
+            r#"{"From": {"Email": "not an address"}, "To": [{"Email": "b@example.com"}], "Subject": "s"}"#,
+            "invalid From address: not an address",
+        ),
+        (
             r#"{"From": {"Email": "a@example.com"}, "To": [{"Email": "not an address"}], "Subject": "s"}"#,
             "invalid To address: not an address",
         ),
@@ -183,6 +187,61 @@ async fn send_body_is_capped_at_the_message_size() {
         serde_json::from_str::<Value>(&text).unwrap(),
         json!({"Error": "http: request body too large"})
     );
+    api.shutdown().await;
+}
+
+/// With `--send-max-concurrent 1`, a second send while one is still
+/// uploading its body gets `503` with `Retry-After`; the first completes.
+#[tokio::test]
+async fn too_many_concurrent_sends_get_503_with_retry_after() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let api = start_with(|c| c.http.send_max_concurrent = 1).await;
+    let body = r#"{"From": {"Email": "a@example.com"}, "To": [{"Email": "b@example.com"}], "Subject": "slow"}"#;
+    let (head, tail) = body.split_at(20);
+    let mut slow = tokio::net::TcpStream::connect(api.running.http_addr)
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /api/v1/send HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    // The slow request holds the only permit once its headers are read.
+    let mut refused = None;
+    for _ in 0..50 {
+        let response = api
+            .client
+            .post(api.url("/api/v1/send"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 503 {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let refused = refused.expect("a concurrent send was refused");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let reply: Value = refused.json().await.unwrap();
+    assert!(
+        reply["Error"].as_str().unwrap().contains("retry"),
+        "{reply}"
+    );
+    slow.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_string(&mut answer),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The permit is back: the next send goes through.
+    let (status, _) = api.send_json(Method::POST, "/api/v1/send", body).await;
+    assert_eq!(status, 200);
     api.shutdown().await;
 }
 
