@@ -319,6 +319,71 @@ async fn tags_set_list_rename_delete_and_automatic() {
     api.shutdown().await;
 }
 
+/// At most 100 tags a message: more in X-Tags are dropped (the first 100
+/// kept), more in a PUT are refused; IDs listed twice in PUT and DELETE
+/// bodies act once.
+#[tokio::test]
+async fn tags_are_capped_and_duplicate_ids_are_harmless() {
+    let api = start().await;
+    let names: Vec<String> = (0..150).map(|i| format!("t{i:03}")).collect();
+    let many = api
+        .insert(&format!(
+            "X-Tags: {}\r\n{}",
+            names.join(", "),
+            simple("a@example.com", "b@example.com", "many", "x")
+        ))
+        .await;
+    let m = api
+        .get_json(&format!("/api/v1/message/{}", many.id()))
+        .await;
+    let tags = m["Tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 100);
+    assert_eq!(tags[99], "t099");
+
+    let other = api
+        .insert(&simple("a@example.com", "c@example.com", "other", "x"))
+        .await;
+    let put = |tags: &[String], ids: &[&str]| json!({"IDs": ids, "Tags": tags}).to_string();
+    let (status, text) = api
+        .send_json(
+            Method::PUT,
+            "/api/v1/tags",
+            &put(&names[..101], &[other.id()]),
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("at most 100"), "{text}");
+    let m = api
+        .get_json(&format!("/api/v1/message/{}", other.id()))
+        .await;
+    assert_eq!(m["Tags"], json!([]));
+    let body = put(
+        &names[..100],
+        &[other.id(), other.id(), many.id(), other.id()],
+    );
+    let (status, _) = api.send_json(Method::PUT, "/api/v1/tags", &body).await;
+    assert_eq!(status, 200);
+    for id in [other.id(), many.id()] {
+        let m = api.get_json(&format!("/api/v1/message/{id}")).await;
+        assert_eq!(m["Tags"].as_array().unwrap().len(), 100);
+    }
+
+    // Viewing marked both read; one ID, listed twice, goes back to unread.
+    let body = json!({"IDs": [other.id(), other.id()], "Read": false}).to_string();
+    let (status, _) = api.send_json(Method::PUT, "/api/v1/messages", &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(api.get_json("/api/v1/messages").await["unread"], 1);
+    let body = json!({"IDs": [other.id(), other.id(), other.id()]}).to_string();
+    let (status, text) = api
+        .send_json(Method::DELETE, "/api/v1/messages", &body)
+        .await;
+    assert_eq!((status, text.as_str()), (200, "ok"));
+    let list = api.get_json("/api/v1/messages").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["messages"][0]["ID"], many.id());
+    api.shutdown().await;
+}
+
 #[tokio::test]
 async fn chaos_disabled_and_enabled() {
     let api = start().await;
