@@ -42,6 +42,31 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Writes every message as DIR/ID.eml, from a running instance's API (`--http URL`) or a database file (`--database PATH`).
+    Dump {
+        /// The directory to write into (created if absent).
+        dir: PathBuf,
+        /// A running instance's base URL, e.g. `http://127.0.0.1:8025`.
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "database",
+            required_unless_present = "database"
+        )]
+        http: Option<String>,
+        /// A SQLite database file of mailcatch's.
+        #[arg(long, value_name = "PATH")]
+        database: Option<PathBuf>,
+    },
+    /// Sends `.eml` files and mbox files (a directory stands for its *.eml and *.mbox files) to a running instance over SMTP; the envelope comes from the From, To, Cc and Bcc headers.
+    Load {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The instance's SMTP address.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1025")]
+        smtp: String,
+    },
     /// Exits 0 if a running mailcatch answers on its HTTP /readyz (for container health checks).
     Readyz {
         /// The HTTP address to probe.
