@@ -42,6 +42,31 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Writes every message as DIR/ID.eml, from a running instance's API (`--http URL`) or a database file (`--database PATH`).
+    Dump {
+        /// The directory to write into (created if absent).
+        dir: PathBuf,
+        /// A running instance's base URL, e.g. `http://127.0.0.1:8025`.
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "database",
+            required_unless_present = "database"
+        )]
+        http: Option<String>,
+        /// A SQLite database file of mailcatch's.
+        #[arg(long, value_name = "PATH")]
+        database: Option<PathBuf>,
+    },
+    /// Sends `.eml` files and mbox files (a directory stands for its *.eml and *.mbox files) to a running instance over SMTP; the envelope comes from the From, To, Cc and Bcc headers.
+    Load {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The instance's SMTP address.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1025")]
+        smtp: String,
+    },
     /// Exits 0 if a running mailcatch answers on its HTTP /readyz (for container health checks).
     Readyz {
         /// The HTTP address to probe.
@@ -251,6 +276,27 @@ pub struct HttpConfig {
     /// Comma-separated origins (host:port, or `*`) allowed to call the API and open the WebSocket cross-origin.
     #[cfg_attr(feature = "cli", arg(long, env = "MP_API_CORS"))]
     pub api_cors: Option<String>,
+
+    /// Most `POST /api/v1/send` requests handled at once; more get 503 with Retry-After.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MAILCATCH_SEND_MAX_CONCURRENT", default_value_t = 16)
+    )]
+    pub send_max_concurrent: usize,
+
+    /// Comma-separated host names (optionally `host:port`) the Host header must name; others get 403. Guards against DNS rebinding. Any host if unset.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_ALLOWED_HOSTS", value_name = "HOSTS")
+    )]
+    pub allowed_hosts: Option<String>,
+
+    /// Serve the UI and API under this path prefix, e.g. `/mail/` [chars: a-z A-Z 0-9 _ . - / @].
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "MP_WEBROOT", value_name = "PATH", default_value = "/")
+    )]
+    pub webroot: String,
 
     /// Largest JSON request body in bytes.
     #[cfg_attr(feature = "cli", arg(long, env = "MAILCATCH_MAX_JSON_BODY", default_value_t = 5 * 1024 * 1024))]
@@ -528,6 +574,9 @@ impl Config {
                 ui_auth_file: None,
                 ui_auth: None,
                 api_cors: None,
+                send_max_concurrent: 16,
+                allowed_hosts: None,
+                webroot: "/".into(),
                 max_json_body: 5 * 1024 * 1024,
                 detail_cache: 64,
                 ws_buffer: 256,

@@ -33,6 +33,7 @@
 mod app;
 pub mod chaos;
 mod check;
+mod cli;
 pub mod config;
 pub mod credentials;
 mod embed;
@@ -50,6 +51,7 @@ mod thumbnail;
 mod tls;
 
 pub use app::{App, Counters};
+pub use cli::{Source as DumpSource, dump, load};
 pub use config::Config;
 pub use embed::{Attachment, Error, Mail, Server, ServerBuilder, blocking};
 pub use extract::links::Part as LinkPart;

@@ -32,6 +32,22 @@ async fn main() -> std::process::ExitCode {
             return mailcatch::probe_readyz(&listen, patience).await;
         }
         Some(Command::Sendmail { args }) => return mailcatch::sendmail(&args).await,
+        Some(Command::Dump {
+            dir,
+            http,
+            database,
+        }) => {
+            let source = match (http, database) {
+                (Some(url), _) => mailcatch::DumpSource::Http(url),
+                (None, Some(path)) => mailcatch::DumpSource::Database(path),
+                (None, None) => {
+                    eprintln!("mailcatch dump: give --http URL or --database PATH");
+                    return std::process::ExitCode::from(2);
+                }
+            };
+            return mailcatch::dump(source, &dir).await;
+        }
+        Some(Command::Load { paths, smtp }) => return mailcatch::load(&paths, &smtp).await,
         None => {}
     }
     init_logging(&cli.config.log);

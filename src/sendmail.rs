@@ -88,6 +88,26 @@ pub async fn run(args: &[String]) -> std::process::ExitCode {
     }
 }
 
+/// Submits one message with the envelope its headers give (From as the
+/// sender, To, Cc and Bcc as recipients), for `mailcatch load`.
+pub(crate) async fn submit_from_headers(server: &str, raw: &[u8]) -> Result<(), String> {
+    let message = normalize_line_endings(raw);
+    let options = Options {
+        recipients_from_headers: true,
+        ..Options::default()
+    };
+    let (from, recipients) = envelope(&options, &message);
+    if recipients.is_empty() {
+        return Err("no recipients in To, Cc or Bcc".into());
+    }
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        submit(server, &from, &recipients, &message),
+    )
+    .await
+    .map_err(|_| format!("timed out talking to {server}"))?
+}
+
 /// Sendmail accepts LF-only input (PHP writes it); SMTP needs CRLF.
 pub fn normalize_line_endings(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);

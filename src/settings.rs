@@ -13,6 +13,8 @@ use crate::check::spamd::SpamdAddress;
 use crate::config::{Config, HttpConfig, Pop3Config, SmtpConfig};
 use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
+use crate::http::host::AllowedHosts;
+use crate::http::webroot::Webroot;
 use crate::running::StartError;
 use crate::smtp::auth::AuthMode;
 use crate::tls::{self, CertSource};
@@ -39,6 +41,10 @@ pub struct Settings {
     pub(crate) limits: StoreLimits,
     /// Where spamd listens, when `--enable-spamassassin` is given.
     pub(crate) spamd: Option<SpamdAddress>,
+    /// `--webroot`, normalised.
+    pub(crate) webroot: Arc<Webroot>,
+    /// `--allowed-hosts`; empty when any Host is fine.
+    pub(crate) allowed_hosts: Arc<AllowedHosts>,
 }
 
 impl Settings {
@@ -68,7 +74,14 @@ impl Settings {
         let engine = config.engine().map_err(StartError::Config)?;
         let limits = config.store_limits();
         let spamd = spamd(config.http.enable_spamassassin.as_deref())?;
+        let webroot = Arc::new(Webroot::parse(&config.http.webroot).map_err(StartError::Config)?);
+        let allowed_hosts = Arc::new(
+            AllowedHosts::parse(config.http.allowed_hosts.as_deref())
+                .map_err(StartError::Config)?,
+        );
         Ok(Settings {
+            webroot,
+            allowed_hosts,
             spamd,
             prometheus,
             engine,

@@ -342,3 +342,44 @@ async fn openapi_document_matches_the_server() {
     }
     api.shutdown().await;
 }
+
+/// `--allowed-hosts`: a request naming another host (a DNS-rebinding page)
+/// gets 403; listed hosts, with any port unless one is given, pass; health
+/// probes pass regardless.
+#[tokio::test]
+async fn hosts_outside_the_allow_list_are_refused() {
+    let api = start_with(|c| c.http.allowed_hosts = Some("mail.test, localhost:1".into())).await;
+    let port = api.running.http_addr.port();
+    let get = |path: &'static str, host: String| {
+        let request = api.client.get(api.url(path)).header("Host", host);
+        async move { request.send().await.unwrap().status() }
+    };
+    for host in [
+        "evil.example".to_string(),
+        format!("127.0.0.1:{port}"),
+        "localhost".into(),
+    ] {
+        assert_eq!(get("/api/v1/messages", host.clone()).await, 403, "{host}");
+        assert_eq!(get("/", host.clone()).await, 403, "{host}");
+        assert_eq!(get("/readyz", host.clone()).await, 200, "{host}");
+    }
+    for host in [
+        format!("mail.test:{port}"),
+        "MAIL.test".into(),
+        "localhost:1".into(),
+    ] {
+        assert_eq!(get("/api/v1/messages", host.clone()).await, 200, "{host}");
+    }
+    api.shutdown().await;
+    // Unset, every host is served.
+    let api = start().await;
+    let request = api.client.get(api.url("/api/v1/messages"));
+    let status = request
+        .header("Host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    api.shutdown().await;
+}

@@ -107,6 +107,10 @@ async fn send_errors_are_json() {
             "error building message: from not set",
         ),
         (
+            r#"{"From": {"Email": "not an address"}, "To": [{"Email": "b@example.com"}], "Subject": "s"}"#,
+            "invalid From address: not an address",
+        ),
+        (
             r#"{"From": {"Email": "a@example.com"}, "To": [{"Email": "not an address"}], "Subject": "s"}"#,
             "invalid To address: not an address",
         ),
@@ -186,6 +190,61 @@ async fn send_body_is_capped_at_the_message_size() {
     api.shutdown().await;
 }
 
+/// With `--send-max-concurrent 1`, a second send while one is still
+/// uploading its body gets `503` with `Retry-After`; the first completes.
+#[tokio::test]
+async fn too_many_concurrent_sends_get_503_with_retry_after() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let api = start_with(|c| c.http.send_max_concurrent = 1).await;
+    let body = r#"{"From": {"Email": "a@example.com"}, "To": [{"Email": "b@example.com"}], "Subject": "slow"}"#;
+    let (head, tail) = body.split_at(20);
+    let mut slow = tokio::net::TcpStream::connect(api.running.http_addr)
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /api/v1/send HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    // The slow request holds the only permit once its headers are read.
+    let mut refused = None;
+    for _ in 0..50 {
+        let response = api
+            .client
+            .post(api.url("/api/v1/send"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 503 {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let refused = refused.expect("a concurrent send was refused");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let reply: Value = refused.json().await.unwrap();
+    assert!(
+        reply["Error"].as_str().unwrap().contains("retry"),
+        "{reply}"
+    );
+    slow.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_string(&mut answer),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The permit is back: the next send goes through.
+    let (status, _) = api.send_json(Method::POST, "/api/v1/send", body).await;
+    assert_eq!(status, 200);
+    api.shutdown().await;
+}
+
 #[tokio::test]
 async fn tags_set_list_rename_delete_and_automatic() {
     let api = start().await;
@@ -257,6 +316,71 @@ async fn tags_set_list_rename_delete_and_automatic() {
         api.send_json(Method::PUT, "/api/v1/tags/Alpha", "").await.0,
         400
     );
+    api.shutdown().await;
+}
+
+/// At most 100 tags a message: more in X-Tags are dropped (the first 100
+/// kept), more in a PUT are refused; IDs listed twice in PUT and DELETE
+/// bodies act once.
+#[tokio::test]
+async fn tags_are_capped_and_duplicate_ids_are_harmless() {
+    let api = start().await;
+    let names: Vec<String> = (0..150).map(|i| format!("t{i:03}")).collect();
+    let many = api
+        .insert(&format!(
+            "X-Tags: {}\r\n{}",
+            names.join(", "),
+            simple("a@example.com", "b@example.com", "many", "x")
+        ))
+        .await;
+    let m = api
+        .get_json(&format!("/api/v1/message/{}", many.id()))
+        .await;
+    let tags = m["Tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 100);
+    assert_eq!(tags[99], "t099");
+
+    let other = api
+        .insert(&simple("a@example.com", "c@example.com", "other", "x"))
+        .await;
+    let put = |tags: &[String], ids: &[&str]| json!({"IDs": ids, "Tags": tags}).to_string();
+    let (status, text) = api
+        .send_json(
+            Method::PUT,
+            "/api/v1/tags",
+            &put(&names[..101], &[other.id()]),
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("at most 100"), "{text}");
+    let m = api
+        .get_json(&format!("/api/v1/message/{}", other.id()))
+        .await;
+    assert_eq!(m["Tags"], json!([]));
+    let body = put(
+        &names[..100],
+        &[other.id(), other.id(), many.id(), other.id()],
+    );
+    let (status, _) = api.send_json(Method::PUT, "/api/v1/tags", &body).await;
+    assert_eq!(status, 200);
+    for id in [other.id(), many.id()] {
+        let m = api.get_json(&format!("/api/v1/message/{id}")).await;
+        assert_eq!(m["Tags"].as_array().unwrap().len(), 100);
+    }
+
+    // Viewing marked both read; one ID, listed twice, goes back to unread.
+    let body = json!({"IDs": [other.id(), other.id()], "Read": false}).to_string();
+    let (status, _) = api.send_json(Method::PUT, "/api/v1/messages", &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(api.get_json("/api/v1/messages").await["unread"], 1);
+    let body = json!({"IDs": [other.id(), other.id(), other.id()]}).to_string();
+    let (status, text) = api
+        .send_json(Method::DELETE, "/api/v1/messages", &body)
+        .await;
+    assert_eq!((status, text.as_str()), (200, "ok"));
+    let list = api.get_json("/api/v1/messages").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["messages"][0]["ID"], many.id());
     api.shutdown().await;
 }
 

@@ -304,3 +304,150 @@ async fn sendmail_subcommand_delivers_lf_only_input_like_php_mail() {
     assert!(stored.warnings.is_empty(), "{:?}", stored.warnings);
     running.shutdown().await;
 }
+
+const ALPHA: &str =
+    "From: a@example.com\r\nTo: b@example.com\r\nSubject: alpha\r\n\r\n.leading dot\r\nbody\r\n";
+const BETA: &str = "From: \"Beta\" <c@example.com>\r\nTo: d@example.com\r\nCc: e@example.com\r\nSubject: beta\r\n\r\nbody\r\n";
+
+async fn ingest(running: &mailcatch::Running, raw: &str) -> String {
+    let message = running
+        .app
+        .ingest(mailcatch::store::Incoming {
+            raw: raw.as_bytes().to_vec().into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    message.id().to_string()
+}
+
+async fn run(args: &[&str]) -> std::process::Output {
+    let output = Command::new(BIN).args(args).output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = common::fresh_database().with_extension(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `dump --http` writes every message as `ID.eml`, byte for byte; `load`
+/// sends a directory of them (and an mbox) to another instance over SMTP,
+/// with the envelope from the headers.
+#[tokio::test]
+async fn dump_over_http_then_load_over_smtp() {
+    let source = common::start().await;
+    let alpha = ingest(&source, ALPHA).await;
+    let beta = ingest(&source, BETA).await;
+    let dir = scratch("dump");
+    run(&[
+        "dump",
+        dir.to_str().unwrap(),
+        "--http",
+        &common::base_url(&source),
+    ])
+    .await;
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut want = vec![format!("{alpha}.eml"), format!("{beta}.eml")];
+    want.sort();
+    assert_eq!(names, want);
+    assert_eq!(
+        std::fs::read(dir.join(format!("{alpha}.eml"))).unwrap(),
+        ALPHA.as_bytes()
+    );
+    assert_eq!(
+        std::fs::read(dir.join(format!("{beta}.eml"))).unwrap(),
+        BETA.as_bytes()
+    );
+    source.shutdown().await;
+
+    let mbox = dir.with_extension("mbox");
+    std::fs::write(
+        &mbox,
+        "From x@example.com Mon Jan  1 00:00:00 2024\nFrom: x@example.com\nTo: y@example.com\nSubject: boxed one\n\n>From the box\n\nFrom x@example.com Mon Jan  1 00:00:01 2024\nFrom: x@example.com\nBcc: z@example.com\nSubject: boxed two\n\nhi\n",
+    )
+    .unwrap();
+    let target = common::start().await;
+    let smtp = target.smtp_addr.to_string();
+    run(&[
+        "load",
+        dir.to_str().unwrap(),
+        mbox.to_str().unwrap(),
+        "--smtp",
+        &smtp,
+    ])
+    .await;
+    let messages = target.store().list(0, 0, None).await.unwrap().messages;
+    assert_eq!(messages.len(), 4);
+    let by_subject = |s: &str| {
+        messages
+            .iter()
+            .find(|m| m.summary.subject == s)
+            .unwrap_or_else(|| panic!("{s} not loaded"))
+            .clone()
+    };
+    let beta = by_subject("beta");
+    assert_eq!(beta.envelope.mail_from, "c@example.com");
+    assert_eq!(beta.envelope.rcpt_to, ["d@example.com", "e@example.com"]);
+    let raw = target.store().raw(&by_subject("alpha")).await.unwrap();
+    assert_eq!(&raw[..], ALPHA.as_bytes(), "loaded byte for byte");
+    let boxed = target.store().raw(&by_subject("boxed one")).await.unwrap();
+    assert!(String::from_utf8_lossy(&boxed).contains("\r\nFrom the box\r\n"));
+    assert_eq!(by_subject("boxed two").envelope.rcpt_to, ["z@example.com"]);
+
+    // A file without recipients is reported, and the exit status says so.
+    let lonely = dir.join("lonely.eml");
+    std::fs::write(
+        &lonely,
+        "From: a@example.com\r\nSubject: nobody\r\n\r\nx\r\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["load", lonely.to_str().unwrap(), "--smtp", &smtp])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no recipients"), "{stderr}");
+    target.shutdown().await;
+}
+
+/// `dump --database` reads a database file directly, the server stopped.
+#[tokio::test]
+async fn dump_from_a_database_file() {
+    let database = common::fresh_database();
+    let server =
+        common::start_with(|c| c.store.database = Some(database.display().to_string())).await;
+    let alpha = ingest(&server, ALPHA).await;
+    server.shutdown().await;
+    let dir = scratch("dbdump");
+    run(&[
+        "dump",
+        dir.to_str().unwrap(),
+        "--database",
+        database.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(
+        std::fs::read(dir.join(format!("{alpha}.eml"))).unwrap(),
+        ALPHA.as_bytes()
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let output = Command::new(BIN)
+        .args(["dump", dir.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "a source is required");
+}

@@ -322,3 +322,58 @@ async fn swaks_pipelining_and_auth() {
     assert_eq!(stored.envelope.auth_user.as_deref(), Some("swaksuser"));
     running.shutdown().await;
 }
+
+/// RFC 5321 quoted local parts with spaces, sent by smtplib: accepted in
+/// MAIL FROM and RCPT TO, kept as sent in the envelope, and shown re-quoted in
+/// the API's JSON (where the header parser hands them back unquoted).
+const QUOTED_SCRIPT: &str = r#"
+import smtplib, sys
+from email.message import EmailMessage
+msg = EmailMessage()
+msg["From"] = '"odd sender"@example.com'
+msg["To"] = 'Odd <"odd user"@example.com>'
+msg["Subject"] = "quoted local parts"
+msg.set_content("hello")
+# smtplib's own sendmail() unquotes local parts (via email.utils.parseaddr),
+# so the envelope is sent with its raw commands.
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
+    s.ehlo()
+    assert s.docmd('MAIL FROM:<"odd sender"@example.com>')[0] == 250
+    assert s.docmd('RCPT TO:<"odd user"@example.com>')[0] == 250
+    assert s.docmd('RCPT TO:<"hidden one"@example.com>')[0] == 250
+    assert s.data(msg.as_bytes())[0] == 250
+    try:
+        s.sendmail("a@example.com", ["odd user@example.com"], "Subject: x\r\n\r\nx")
+        sys.exit("an unquoted space was accepted")
+    except smtplib.SMTPRecipientsRefused as e:
+        assert e.recipients["odd user@example.com"][0] == 501, e.recipients
+"#;
+
+#[tokio::test]
+async fn python_smtplib_quoted_local_parts_with_spaces() {
+    let Some(python) = python() else {
+        assert!(!common::require_clients(), "python3 is required in CI");
+        eprintln!("SKIP: python3 not found");
+        return;
+    };
+    let running = common::start().await;
+    let port = running.smtp_addr.port().to_string();
+    let status = tokio::process::Command::new(&python)
+        .args(["-c", QUOTED_SCRIPT, &port])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "smtplib with quoted local parts failed");
+    let messages = running.store().list(0, 0, None).await.unwrap().messages;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].envelope.mail_from, "\"odd sender\"@example.com");
+    let url = format!("{}/api/v1/messages", common::base_url(&running));
+    let json: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let message = &json["messages"][0];
+    assert_eq!(message["From"]["Address"], "\"odd sender\"@example.com");
+    assert_eq!(message["To"][0]["Address"], "\"odd user\"@example.com");
+    assert_eq!(message["To"][0]["Name"], "Odd");
+    assert_eq!(message["Bcc"][0]["Address"], "\"hidden one\"@example.com");
+    assert_eq!(message["Bcc"].as_array().unwrap().len(), 1, "{message}");
+    running.shutdown().await;
+}

@@ -171,3 +171,55 @@ async fn envelope_and_ordered_headers_endpoints() {
     }
     server.shutdown().await;
 }
+
+/// `--webroot /mail`: the API, the UI (with its asset URLs under the
+/// webroot), mailbox roots and redirects all live under `/mail/`; nothing is
+/// served outside it.
+#[tokio::test]
+async fn everything_is_served_under_the_webroot() {
+    let server = common::start_with(|c| c.http.webroot = "mail/".into()).await;
+    let base = common::base_url(&server);
+    server
+        .app
+        .ingest(mailcatch::store::Incoming {
+            raw: "From: a@example.com\r\nSubject: rooted\r\n\r\nbody\r\n".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+
+    let list: serde_json::Value = get("/mail/api/v1/messages")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["messages"][0]["Subject"], "rooted");
+    for outside in ["/api/v1/messages", "/", "/mailx/", "/ui/x"] {
+        assert_eq!(get(outside).await.unwrap().status(), 404, "{outside}");
+    }
+    let redirect = get("/mail").await.unwrap();
+    assert!(redirect.status().is_redirection());
+    assert_eq!(redirect.headers()["location"], "/mail/");
+    let redirect = get("/mail/mailbox/team").await.unwrap();
+    assert_eq!(redirect.headers()["location"], "/mail/mailbox/team/");
+
+    let index = get("/mail/").await.unwrap();
+    assert_eq!(index.status(), 200);
+    let html = index.text().await.unwrap();
+    let app = html
+        .split('"')
+        .find(|s| s.starts_with("/mail/ui/") && s.ends_with("/app.js"))
+        .unwrap_or_else(|| panic!("no app.js under /mail/ui/ in {html}"));
+    assert!(!html.contains("\"/ui/"), "an asset URL outside the webroot");
+    let script = get(app).await.unwrap();
+    assert_eq!(script.status(), 200, "{app}");
+    let base_js = get(&app.replace("/app.js", "/base.js")).await.unwrap();
+    assert!(base_js.text().await.unwrap().contains("import.meta.url"));
+    server.shutdown().await;
+}

@@ -5,7 +5,7 @@
 
 import { $, h } from "./dom.js";
 import { api } from "./api.js";
-import { mailbox as current } from "./base.js";
+import { mailbox as current, webroot } from "./base.js";
 import { confirmAction, toast } from "./feedback.js";
 import { formatCount } from "./format.js";
 
@@ -51,7 +51,7 @@ export class MailboxSwitcher {
       this.#create();
       return;
     }
-    location.assign(value === ALL ? "/" : `/mailbox/${encodeURIComponent(value)}/`);
+    location.assign(webroot + (value === ALL ? "/" : `/mailbox/${encodeURIComponent(value)}/`));
   }
 
   async #create() {

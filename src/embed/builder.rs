@@ -75,6 +75,12 @@ impl ServerBuilder {
         ui_auth: http.ui_auth = Option<String>;
         /// Origins allowed to call the API and open the WebSocket cross-origin.
         api_cors: http.api_cors = Option<String>;
+        /// Most send-API requests handled at once; more get 503.
+        send_max_concurrent: http.send_max_concurrent = usize;
+        /// Host names the Host header must name (comma-separated); others get 403.
+        allowed_hosts: http.allowed_hosts = Option<String>;
+        /// Serve the UI and API under this path prefix.
+        webroot: http.webroot = String;
         /// Largest JSON request body in bytes.
         max_json_body: http.max_json_body = usize;
         /// Parsed messages kept for detail views.

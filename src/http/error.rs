@@ -21,6 +21,8 @@ pub enum ApiError {
     Send(String),
     /// `413 {"Error": "http: request body too large"}` from the send endpoint.
     SendTooLarge,
+    /// `503 {"Error": ...}` with `Retry-After`: too many sends in flight.
+    SendBusy,
     /// The store could not do it: `507` when out of space, else `503`.
     Store(StoreError),
     /// A bug on our side; never caused by input.
@@ -75,6 +77,16 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "http: request body too large",
             ),
+            ApiError::SendBusy => {
+                let mut response = send_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many messages being sent at once, retry later",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             ApiError::Store(error @ StoreError::Full(_)) => {
                 plain(StatusCode::INSUFFICIENT_STORAGE, error.to_string())
             }

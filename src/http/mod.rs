@@ -15,6 +15,7 @@ pub mod cors;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod host;
 pub mod json;
 pub mod mailboxes;
 pub mod mailhog;
@@ -26,6 +27,7 @@ pub mod ui;
 pub mod view;
 pub mod wait;
 pub mod webhook;
+pub mod webroot;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -76,7 +78,7 @@ pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
 
 impl HttpServer {
     pub async fn serve(self, shutdown: Shutdown) {
-        let state = Arc::new(HttpState::new(self.app, shutdown.clone()));
+        let state = Arc::new(HttpState::new(self.app.clone(), shutdown.clone()));
         let mut stop = shutdown;
         // No Nagle delay: WebSocket frames and small JSON answers go out at once.
         let listener = self.listener.tap_io(|stream| {
@@ -85,6 +87,15 @@ impl HttpServer {
         // The mailbox prefix comes off before routing, so one router
         // serves the root and every `/mailbox/{name}/`.
         let service = middleware::from_fn(access::strip_mailbox_prefix).layer(router(state));
+        // Outside the mailbox prefix: the webroot (`/mail/mailbox/x/…`), and
+        // outside that the Host check, which every request passes first.
+        let settings = &self.app.settings;
+        let service =
+            middleware::from_fn_with_state(settings.webroot.clone(), webroot::strip_webroot)
+                .layer(service);
+        let service =
+            middleware::from_fn_with_state(settings.allowed_hosts.clone(), host::check_host)
+                .layer(service);
         let result = axum::serve(
             listener,
             ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
@@ -105,12 +116,15 @@ pub struct HttpState {
     pub details: DetailCache,
     /// Long-lived connections (WebSockets) end when this fires.
     pub shutdown: Shutdown,
+    /// Permits for `POST /api/v1/send` in flight (`--send-max-concurrent`).
+    pub sends: tokio::sync::Semaphore,
 }
 
 impl HttpState {
     pub fn new(app: Arc<App>, shutdown: Shutdown) -> HttpState {
         HttpState {
             details: DetailCache::new(app.settings.config.http.detail_cache),
+            sends: tokio::sync::Semaphore::new(app.settings.config.http.send_max_concurrent.max(1)),
             app,
             shutdown,
         }

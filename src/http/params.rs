@@ -78,6 +78,16 @@ pub fn latest_query(params: &Params) -> Option<Query> {
         .map(|q| Query::parse(q, tz(params)))
 }
 
+/// The IDs of a PUT or DELETE body without repeats (first occurrence
+/// kept), so a client that lists an ID twice changes, counts and announces
+/// that message once.
+pub fn unique_ids(ids: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
+}
+
 /// Parameters from pairs, for tests.
 #[cfg(test)]
 pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {

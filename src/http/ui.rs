@@ -18,7 +18,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use super::HttpState;
 use super::access::Access;
 use super::safe_download::add_security_headers;
+use super::webroot::Webroot;
 
 /// The UI's files: embedded with the `ui` feature (the default), none
 /// without it (an embedder that only wants the API).
@@ -88,7 +89,11 @@ pub fn is_spa_view(segment: &str) -> bool {
 }
 
 /// `index.html`, answering `304 Not Modified` when the browser's copy is current.
-async fn index_route(access: Access, request_headers: HeaderMap) -> Response {
+async fn index_route(
+    State(state): State<Arc<HttpState>>,
+    access: Access,
+    request_headers: HeaderMap,
+) -> Response {
     let (_, etag) = index();
     let etag = &scoped_etag(etag, &access);
     let current = request_headers
@@ -102,7 +107,7 @@ async fn index_route(access: Access, request_headers: HeaderMap) -> Response {
         }
         return response;
     }
-    spa_index(&access).await
+    spa_index(&access, &state.app.settings.webroot).await
 }
 
 /// The index's ETag inside a mailbox differs from the root's (its asset
@@ -114,15 +119,22 @@ fn scoped_etag(etag: &str, access: &Access) -> String {
     }
 }
 
-/// The app's `index.html`, for every SPA route. Inside a mailbox its asset
-/// URLs are under the mailbox's root, so that a mailbox's token is all a
-/// browser needs to load the app there.
-pub async fn spa_index(access: &Access) -> Response {
+/// The app's `index.html`, for every SPA route. Its asset URLs are under
+/// the webroot and, inside a mailbox, under the mailbox's root, so that a
+/// mailbox's token is all a browser needs to load the app there. The app
+/// finds both prefixes again from its own module URL (web/base.js).
+pub async fn spa_index(access: &Access, webroot: &Webroot) -> Response {
     let (body, etag) = index();
     let etag = &scoped_etag(etag, access);
-    let body = match &access.mailbox {
-        Some(_) => body.replace("\"/ui/", &format!("\"{}/ui/", access.root())),
-        None => body.clone(),
+    let prefix = format!(
+        "{}{}",
+        webroot.as_str().trim_end_matches('/'),
+        access.root()
+    );
+    let body = if prefix.is_empty() {
+        body.clone()
+    } else {
+        body.replace("\"/ui/", &format!("\"{prefix}/ui/"))
     };
     let mut response = (
         [

@@ -36,7 +36,7 @@ pub async fn view(
         return Ok(latest(&state, &access, &params).await);
     }
     if super::ui::is_spa_view(&segment) {
-        return Ok(super::ui::spa_index(&access).await);
+        return Ok(super::ui::spa_index(&access, &state.app.settings.webroot).await);
     }
     Err(ApiError::NotFound)
 }

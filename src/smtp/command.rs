@@ -5,6 +5,7 @@
 //! handling of the address forms real clients send (`MAIL FROM: <a@b>`), and
 //! rejection of control characters in addresses; the grammar is small.
 
+use super::address;
 use super::reply::Reply;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,14 +124,17 @@ fn strip_keyword<'a>(args: &'a str, keyword: &str) -> Option<&'a str> {
 }
 
 /// Splits `<path> params` (or a bare `path params`) into the address without
-/// brackets and the parameter text. Rejects control characters, so CR, LF and
-/// NUL can never reach a stored envelope (header-injection class).
+/// brackets and the parameter text. A quoted local part (`"odd user"@x`) may
+/// hold spaces and `>`; it is kept quoted, as sent. Rejects control
+/// characters, so CR, LF and NUL can never reach a stored envelope
+/// (header-injection class).
 fn split_path(rest: &str) -> Option<(String, &str)> {
     let (address, params) = if let Some(inner) = rest.strip_prefix('<') {
-        let end = inner.find('>')?;
+        let end = path_end(inner, |c| c == '>')?;
         (&inner[..end], &inner[end + 1..])
     } else {
-        rest.split_once(' ').unwrap_or((rest, ""))
+        let end = path_end(rest, |c| c == ' ').unwrap_or(rest.len());
+        (&rest[..end], &rest[end..])
     };
     // Drop an obsolete source route (`<@a,@b:user@c>`), keeping the mailbox.
     let address = match address.strip_prefix('@') {
@@ -139,10 +143,27 @@ fn split_path(rest: &str) -> Option<(String, &str)> {
             .map_or(address, |(_, mailbox)| mailbox),
         None => address,
     };
-    if has_control(address) || address.contains(' ') || address.len() > 1024 {
+    let unquoted = match address::quoted_len(address) {
+        Some(len) => &address[len..],
+        None if address.starts_with('"') => return None,
+        None => address,
+    };
+    if has_control(address) || unquoted.contains(' ') || address.len() > 1024 {
         return None;
     }
     Some((address.to_string(), params.trim()))
+}
+
+/// Where the path ends: the first `stop` character after any quoted local
+/// part (after a source route, if any).
+fn path_end(text: &str, stop: impl Fn(char) -> bool) -> Option<usize> {
+    let start = if text.starts_with('@') {
+        text.find(':').map_or(0, |colon| colon + 1)
+    } else {
+        0
+    };
+    let skip = address::quoted_len(&text[start..]).map_or(0, |len| start + len);
+    text[skip..].find(stop).map(|i| skip + i)
 }
 
 fn has_control(text: &str) -> bool {
@@ -238,6 +259,18 @@ mod tests {
             ("MAIL FROM:<>", mail("")),
             ("MAIL FROM:a@b", mail("a@b")),
             ("MAIL FROM:<@route,@x:a@b>", mail("a@b")),
+            ("MAIL FROM:<\"odd user\"@b>", mail("\"odd user\"@b")),
+            (
+                "MAIL FROM:<\"odd sender\"@example.com>",
+                mail("\"odd sender\"@example.com"),
+            ),
+            ("MAIL FROM:<\"a>b\"@c>", mail("\"a>b\"@c")),
+            (
+                "RCPT TO:<\"odd user\"@example.com>",
+                Command::Rcpt {
+                    to: "\"odd user\"@example.com".into(),
+                },
+            ),
             ("RCPT TO:<c@d>", Command::Rcpt { to: "c@d".into() }),
             (
                 "RCPT TO:<Postmaster>",
@@ -296,6 +329,8 @@ mod tests {
             ("MAIL FROM:<a@b> BODY=9BIT", 501),
             ("MAIL FROM:<a@b> RET=FULL", 555),
             ("RCPT TO:<>", 501),
+            ("RCPT TO:<odd user@example.com>", 501),
+            ("RCPT TO:<\"open@example.com>", 501),
             ("RCPT TO:<a\0b>", 501),
             ("DATA now", 501),
             ("BDAT x", 501),

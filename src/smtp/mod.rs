@@ -1,4 +1,5 @@
 //! The SMTP side: a sans-IO session state machine and the tokio transport.
+pub(crate) mod address;
 pub mod auth;
 pub(crate) mod command;
 pub(crate) mod data;

@@ -157,10 +157,11 @@ fn addresses(message: &Message<'_>, name: HeaderName<'_>) -> Vec<Address> {
         .map(|a| {
             let name = a.name().unwrap_or_default();
             match a.address() {
-                Some(address) => Address {
-                    name: name.to_string(),
-                    address: address.to_string(),
-                },
+                Some(address) => {
+                    // Re-quoted: `"odd user"@x`, not the ambiguous `odd user@x`.
+                    let (name, address) = crate::smtp::address::mailbox(Some(name), Some(address));
+                    Address { name, address }
+                }
                 // A bare word such as `To: postmaster` is a local address
                 // without a domain, not a display name.
                 None if !name.is_empty() && !name.contains(char::is_whitespace) => Address {

@@ -17,11 +17,29 @@ pub fn clean(name: &str) -> Option<String> {
     (!cleaned.is_empty() && cleaned.len() <= 100).then_some(cleaned)
 }
 
+/// Most tags one message carries. Tags from headers and plus-addresses past
+/// this are dropped (first ones kept); the API refuses to set more. It also
+/// bounds the quadratic de-duplication below.
+pub const MAX_PER_MESSAGE: usize = 100;
+
 /// Cleans a list of names, dropping invalid ones and case-insensitive
-/// duplicates (the first spelling wins), sorted case-insensitively.
+/// duplicates (the first spelling wins), sorted case-insensitively; the
+/// first [`MAX_PER_MESSAGE`] only.
 pub fn clean_all<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    clean_up_to(names, MAX_PER_MESSAGE)
+}
+
+/// Whether the names hold more than [`MAX_PER_MESSAGE`] distinct tags.
+pub fn too_many<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
+    clean_up_to(names, MAX_PER_MESSAGE + 1).len() > MAX_PER_MESSAGE
+}
+
+fn clean_up_to<'a>(names: impl IntoIterator<Item = &'a str>, limit: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for name in names.into_iter().filter_map(clean) {
+        if out.len() == limit {
+            break;
+        }
         if !out.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
             out.push(name);
         }
@@ -50,6 +68,16 @@ mod tests {
         assert_eq!(clean("a/b"), Some("a b".into()));
         assert_eq!(clean("!!!"), None);
         assert_eq!(clean(&"x".repeat(101)), None);
+    }
+
+    #[test]
+    fn keeps_the_first_hundred() {
+        let names: Vec<String> = (0..150).map(|i| format!("t{i:03}")).collect();
+        let kept = clean_all(names.iter().map(String::as_str));
+        assert_eq!(kept.len(), MAX_PER_MESSAGE);
+        assert_eq!(kept.last().unwrap(), "t099");
+        assert!(too_many(names.iter().map(String::as_str)));
+        assert!(!too_many(names[..100].iter().map(String::as_str)));
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub async fn set_read(
     Query(params): Query<Params>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let request: ReadStatusRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    let mut request: ReadStatusRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    request.ids = params::unique_ids(request.ids);
     let search = request.search.trim();
     if !request.ids.is_empty() && !search.is_empty() {
         return Err(ApiError::bad_request(
@@ -127,7 +128,7 @@ pub async fn delete(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let ids = decode::<DeleteRequest>(&body, &[])
-        .map(|request| request.ids)
+        .map(|request| params::unique_ids(request.ids))
         .unwrap_or_default();
     let which = if ids.is_empty() {
         Selection::All

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use mail_builder::MessageBuilder;
@@ -80,8 +80,13 @@ pub async fn send(
     access: Access,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     user: Option<Extension<AuthUser>>,
-    SendBody(body): SendBody,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    // The permit comes before the body is read, so a burst of sends holds
+    // at most `--send-max-concurrent` bodies in memory; the rest are told
+    // when to come back rather than queued without bound.
+    let _permit = state.sends.try_acquire().map_err(|_| ApiError::SendBusy)?;
+    let SendBody(body) = SendBody::from_request(request, &()).await?;
     let request: SendRequest = decode(&body, &["headers"]).map_err(ApiError::Send)?;
     let recipients = validate(&request).map_err(ApiError::Send)?;
     let raw = build(&request).map_err(ApiError::Send)?;

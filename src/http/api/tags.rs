@@ -11,6 +11,8 @@ use crate::http::access::Access;
 use crate::http::body::{JsonBody, decode};
 use crate::http::error::{ApiError, ok};
 use crate::http::json::GoJson;
+use crate::http::params;
+use crate::store::tags;
 
 /// `GET /api/v1/tags`: every tag in use, sorted case-insensitively.
 pub async fn list(
@@ -43,10 +45,14 @@ pub async fn set(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request: SetTagsRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
-    state
-        .store(&access)
-        .set_tags(&request.ids, &request.tags)
-        .await?;
+    if tags::too_many(request.tags.iter().map(String::as_str)) {
+        return Err(ApiError::bad_request(format!(
+            "too many tags (at most {} per message)",
+            tags::MAX_PER_MESSAGE
+        )));
+    }
+    let ids = params::unique_ids(request.ids);
+    state.store(&access).set_tags(&ids, &request.tags).await?;
     Ok(ok())
 }
 
