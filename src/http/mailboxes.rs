@@ -138,7 +138,10 @@ async fn create(
     };
     let name = created.mailbox.name.to_string();
     let view = CreatedView {
-        url: format!("/mailbox/{name}/"),
+        url: format!(
+            "{}/mailbox/{name}/",
+            state.app.settings.webroot.as_str().trim_end_matches('/')
+        ),
         smtp_username: name.clone(),
         smtp_password: created.smtp_password,
         token: created.token,

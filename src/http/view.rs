@@ -57,7 +57,10 @@ async fn html(
             "This message does not contain a HTML part",
         ));
     }
-    let mut html = rewrite_cid_references(&detail, &access.root(), message.id());
+    // The page itself is under the webroot: links in it must be too.
+    let webroot = state.app.settings.webroot.as_str().trim_end_matches('/');
+    let root = format!("{webroot}{}", access.root());
+    let mut html = rewrite_cid_references(&detail, &root, message.id());
     if params.get("embed").map(String::as_str) == Some("1") {
         html = open_links_in_new_tab(&html);
     }
