@@ -27,36 +27,41 @@ EOF
 )
 
 log="$(mktemp)"
+scratch="$(mktemp -d)"
 # With MAILCATCH_SPAMD (HOST:PORT of a spamd; .ci/run starts one) the
 # SpamAssassin check is on too.
 spamassassin=()
 [ -n "${MAILCATCH_SPAMD:-}" ] && spamassassin=(--enable-spamassassin "$MAILCATCH_SPAMD")
-"$binary" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --enable-chaos \
-    --enable-prometheus true "${spamassassin[@]}" >"$log" 2>&1 &
-server_pid=$!
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
 cleanup() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    rm -f "$log"
+    stop_server
+    rm -rf "$log" "$scratch"
 }
 trap cleanup EXIT
 
-ready=0
-for _ in $(seq 1 100); do
-    if "$binary" readyz --listen "127.0.0.1:$http_port" >/dev/null 2>&1; then
-        ready=1
-        break
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        break
-    fi
-    sleep 0.1
-done
-if [ "$ready" != 1 ]; then
+# Starts mailcatch with the common options plus "$@" and waits until it answers.
+start_server() {
+    "$binary" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --enable-chaos \
+        --enable-prometheus true "${spamassassin[@]}" "$@" >"$log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        if "$binary" readyz --listen "127.0.0.1:$http_port" >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
     echo "compat: mailcatch did not become ready" >&2
     cat "$log" >&2
     exit 1
-fi
+}
 
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
@@ -64,7 +69,8 @@ venv="$target_dir/compat-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements.txt
 
-echo "== the clients at the server's root"
+echo "== the clients at the server's root (memory engine)"
+start_server
 MAILCATCH_URL="http://127.0.0.1:$http_port" node compat.mjs
 MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
     "$venv/bin/python" python/compat.py
@@ -74,8 +80,10 @@ MAILCATCH_URL="http://127.0.0.1:$http_port" MAILCATCH_SMTP_PORT="$smtp_port" \
 
 # The same clients, unchanged, pointed at a mailbox's root while other mail
 # sits beside it: every count and "delete all" they check must see only
-# their mailbox.
-echo "== the clients inside a mailbox"
+# their mailbox. On the SQLite engine, so both engines meet real clients.
+echo "== the clients inside a mailbox (SQLite engine)"
+stop_server
+start_server --database "$scratch/compat.db"
 login="$("$venv/bin/python" python/mailbox.py "http://127.0.0.1:$http_port" "$smtp_port")"
 MAILCATCH_URL="http://127.0.0.1:$http_port/mailbox/compat" node compat.mjs
 MAILCATCH_URL="http://127.0.0.1:$http_port/mailbox/compat" MAILCATCH_SMTP_PORT="$smtp_port" \
