@@ -72,6 +72,9 @@ pub struct Config {
     /// Where messages are kept, and the caps on them.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub store: StoreConfig,
+    /// Releasing messages to a real SMTP server (off unless configured).
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub relay: RelayConfig,
     /// How much is logged.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub log: LogConfig,
@@ -376,6 +379,87 @@ pub struct Pop3Config {
     pub idle_timeout: u64,
 }
 
+/// Release and relay options: where released messages go, and the
+/// outbound queue's bounds and retry schedule.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "Relay"))]
+pub struct RelayConfig {
+    /// YAML file naming the SMTP server released messages go to (Mailpit's keys: host, port, starttls, tls, allow-insecure, auth, username, password, return-path, override-from, allowed-recipients, blocked-recipients, preserve-message-ids).
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-config",
+            env = "MP_SMTP_RELAY_CONFIG",
+            value_name = "FILE"
+        )
+    )]
+    pub config_file: Option<PathBuf>,
+
+    /// Relay every incoming message to its envelope recipients.
+    #[cfg_attr(feature = "cli", arg(long = "smtp-relay-all", env = "MP_SMTP_RELAY_ALL", value_parser = BoolishValueParser::new(), default_value_t = false))]
+    pub relay_all: bool,
+
+    /// Relay incoming messages to the envelope recipients matching this regex.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-matching",
+            env = "MP_SMTP_RELAY_MATCHING",
+            value_name = "REGEX"
+        )
+    )]
+    pub relay_matching: Option<String>,
+
+    /// Give up on a delivery this long after it was queued (s, m, h or d).
+    #[cfg_attr(feature = "cli", arg(long = "smtp-relay-give-up", env = "MAILCATCH_SMTP_RELAY_GIVE_UP", value_parser = parse_age, default_value = "1h"))]
+    pub give_up: std::time::Duration,
+
+    /// Waits between attempts after a temporary failure, comma-separated (s, m, h or d); the last repeats.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-retry",
+            env = "MAILCATCH_SMTP_RELAY_RETRY",
+            default_value = "30s,1m,2m,5m,10m"
+        )
+    )]
+    pub retry: String,
+
+    /// Deliveries kept (pending and finished); when full, finished ones go first, then new releases are refused.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-queue",
+            env = "MAILCATCH_SMTP_RELAY_QUEUE",
+            default_value_t = 1000
+        )
+    )]
+    pub queue: usize,
+
+    /// Deliveries sent at once.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-concurrency",
+            env = "MAILCATCH_SMTP_RELAY_CONCURRENCY",
+            default_value_t = 4
+        )
+    )]
+    pub concurrency: usize,
+
+    /// Seconds an SMTP connection to the relay may wait for any one reply.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-timeout",
+            env = "MAILCATCH_SMTP_RELAY_TIMEOUT",
+            default_value_t = 60
+        )
+    )]
+    pub timeout: u64,
+}
+
 /// Storage options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
@@ -444,8 +528,7 @@ pub struct StoreConfig {
 }
 
 /// `--max-age`: `90s`, `30m`, `1h`, `7d` (Mailpit's `h` and `d`, plus `s` and `m`).
-#[cfg(feature = "cli")]
-fn parse_age(value: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_age(value: &str) -> Result<std::time::Duration, String> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())
@@ -554,6 +637,16 @@ impl Config {
                 max_per_mailbox: 0,
                 max_mailboxes: crate::store::DEFAULT_MAX_MAILBOXES,
                 database: None,
+            },
+            relay: RelayConfig {
+                config_file: None,
+                relay_all: false,
+                relay_matching: None,
+                give_up: std::time::Duration::from_secs(3600),
+                retry: "30s,1m,2m,5m,10m".into(),
+                queue: 1000,
+                concurrency: 4,
+                timeout: 60,
             },
             log: LogConfig {
                 verbose: 0,
