@@ -22,6 +22,7 @@ import { Mailbox } from "./mailbox.js";
 import { MessageList } from "./list.js";
 import { MessageView } from "./message.js";
 import { spamAssassin } from "./tab-checks.js";
+import { relay } from "./release.js";
 import { connectLive } from "./live.js";
 import { currentRoute, navigate, onRouteChange } from "./router.js";
 import { fillHelp, installShortcuts } from "./keyboard.js";
@@ -300,6 +301,8 @@ api.webui().then((config) => {
   labelEl.hidden = !label;
   $("#delete-all").hidden = Boolean(config.HideDeleteAllButton);
   spamAssassin.enabled = Boolean(config.SpamAssassin);
+  relay.enabled = Boolean(config.MessageRelay?.Enabled);
+  relay.server = config.MessageRelay?.SMTPServer ?? "";
   renderChrome();
 }, () => { /* older servers: defaults */ });
 
