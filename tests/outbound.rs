@@ -181,6 +181,22 @@ async fn released_mail_reaches_a_second_mailcatch_byte_exact() {
         metrics.contains("mailcatch_outbound_deliveries{state=\"delivered\"} 1"),
         "{metrics}"
     );
+
+    // MailHog's release names its own server and one recipient.
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/messages/{id}/release",
+            common::base_url(&source)
+        ))
+        .json(&json!({"host": "127.0.0.1", "port": port.to_string(), "email": "dave@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "");
+    let delivery = settled(&source, "delivered", 10).await;
+    assert_eq!(delivery["Recipients"][0]["Address"], "dave@example.org");
+    assert_eq!(delivery["Server"], format!("127.0.0.1:{port}"));
 }
 
 #[tokio::test]

@@ -31,12 +31,20 @@ pub async fn release(
         .get(&id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let request: ReleaseRequest = decode(&body, &[]).map_err(ApiError::BadRequest)?;
+    // A bare list is taken too: the npm client's documentation shows one.
+    let to = match serde_json::from_slice::<Vec<String>>(&body) {
+        Ok(to) => to,
+        Err(_) => {
+            decode::<ReleaseRequest>(&body, &[])
+                .map_err(ApiError::BadRequest)?
+                .to
+        }
+    };
     let raw = state.app.store.raw(&message).await?;
     state
         .app
         .outbound
-        .release(&message, raw, &request.to)
+        .release(&message, raw, &to)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(ok())
 }
