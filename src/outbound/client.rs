@@ -14,7 +14,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use lettre::transport::smtp::response::Response;
 
 use super::queue::{Attempt, Outcome, Reply, Step};
-use super::relay::{Login, RelayTarget};
+use super::relay::{Auth, RelayTarget};
 
 /// Sends `raw` from `from` to `recipients` through `target`. Never fails:
 /// a failure before RCPT becomes every recipient's reply.
@@ -79,11 +79,15 @@ async fn session(
     steps: &mut Vec<Step>,
 ) -> Result<Vec<(String, Reply)>, Reply> {
     let client_id = ClientId::Domain(hostname.to_string());
+    // Without the `tls` feature the relay file cannot ask for TLS.
+    #[cfg(feature = "tls")]
     let implicit = if target.tls {
         Some(tls_parameters(target)?)
     } else {
         None
     };
+    #[cfg(not(feature = "tls"))]
+    let implicit = None;
     let mut conn = AsyncSmtpConnection::connect_tokio1(
         (target.host.as_str(), target.port),
         Some(timeout),
@@ -93,6 +97,7 @@ async fn session(
     )
     .await
     .map_err(|e| reply_of(&e))?;
+    #[cfg(feature = "tls")]
     if target.starttls {
         let params = tls_parameters(target)?;
         if let Err(e) = conn.starttls(params, &client_id).await {
@@ -179,14 +184,14 @@ fn wire_body(raw: &[u8]) -> &[u8] {
     raw.strip_suffix(b"\r\n").unwrap_or(raw)
 }
 
-fn credentials(login: &Login) -> Option<(Mechanism, Credentials)> {
+fn credentials(login: &Auth) -> Option<(Mechanism, Credentials)> {
     match login {
-        Login::None => None,
-        Login::Plain { username, password } => Some((
+        Auth::None => None,
+        Auth::Plain { username, password } => Some((
             Mechanism::Plain,
             Credentials::new(username.clone(), password.clone()),
         )),
-        Login::Login { username, password } => Some((
+        Auth::Login { username, password } => Some((
             Mechanism::Login,
             Credentials::new(username.clone(), password.clone()),
         )),
@@ -211,16 +216,6 @@ fn tls_parameters(
             code: 0,
             text: format!("TLS: {e}"),
         })
-}
-
-#[cfg(not(feature = "tls"))]
-fn tls_parameters(
-    _target: &RelayTarget,
-) -> Result<lettre::transport::smtp::client::TlsParameters, Reply> {
-    Err(Reply {
-        code: 554,
-        text: "this build has no TLS".into(),
-    })
 }
 
 fn record(steps: &mut Vec<Step>, command: &str, response: &Result<Response, Error>) {

@@ -27,7 +27,7 @@ use crate::shutdown::Shutdown;
 use crate::store::StoredMessage;
 pub use queue::{Delivery, State};
 use queue::{Queue, Recipient, Schedule};
-pub(crate) use relay::{Login, RelayTarget};
+pub(crate) use relay::{Auth, RelayTarget};
 
 /// The longest the sender sleeps between looks at the queue, so a clock
 /// jump cannot stall it for long.

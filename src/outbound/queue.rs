@@ -352,7 +352,7 @@ mod tests {
             target: Arc::new(RelayTarget::adhoc(
                 "h".into(),
                 25,
-                super::super::relay::Login::None,
+                super::super::relay::Auth::None,
             )),
         }
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 /// How the client logs in to the relay.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Login {
+pub(crate) enum Auth {
     None,
     Plain { username: String, password: String },
     Login { username: String, password: String },
@@ -21,12 +21,15 @@ pub(crate) struct RelayTarget {
     pub host: String,
     pub port: u16,
     /// Upgrade with STARTTLS (required: a server without it is refused).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub starttls: bool,
     /// Implicit TLS from the first byte (SMTPS).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub tls: bool,
     /// Accept any certificate (self-signed test servers).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub allow_insecure: bool,
-    pub login: Login,
+    pub login: Auth,
     /// The envelope sender for every release, instead of the message's own.
     pub return_path: Option<String>,
     /// Replaces the From header (the original goes to `X-Original-From`).
@@ -105,7 +108,7 @@ impl RelayTarget {
 
     /// A target given in a request (MailHog's release), with no recipient
     /// rules of its own.
-    pub(crate) fn adhoc(host: String, port: u16, login: Login) -> RelayTarget {
+    pub(crate) fn adhoc(host: String, port: u16, login: Auth) -> RelayTarget {
         RelayTarget {
             host,
             port,
@@ -162,13 +165,13 @@ impl RelayTarget {
     }
 }
 
-fn login(auth: &str, username: String, password: String, secret: &str) -> Result<Login, String> {
+fn login(auth: &str, username: String, password: String, secret: &str) -> Result<Auth, String> {
     let auth = auth.trim().to_ascii_lowercase();
     match auth.as_str() {
-        "" if username.is_empty() => Ok(Login::None),
-        "none" => Ok(Login::None),
-        "" | "plain" => Ok(Login::Plain { username, password }),
-        "login" => Ok(Login::Login { username, password }),
+        "" if username.is_empty() => Ok(Auth::None),
+        "none" => Ok(Auth::None),
+        "" | "plain" => Ok(Auth::Plain { username, password }),
+        "login" => Ok(Auth::Login { username, password }),
         "cram-md5" => Err(format!(
             "auth cram-md5 is not supported by the relay client{}; use plain or login",
             if secret.is_empty() { "" } else { " (secret)" }
@@ -206,7 +209,7 @@ mod tests {
         assert_eq!(target.server(), "smtp.example.com:587");
         assert_eq!(
             target.login,
-            Login::Login {
+            Auth::Login {
                 username: "u".into(),
                 password: "p".into()
             }

@@ -17,7 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::json::GoJson;
 use crate::http::params::Params;
 use crate::http::safe_download;
-use crate::outbound::{Login, RelayTarget};
+use crate::outbound::{Auth, RelayTarget};
 use crate::store::detail::PartContent;
 use crate::store::parts::{PartInfo, PartRole};
 use crate::store::{Literal, Query as SearchQuery, Selection, StoredMessage};
@@ -306,12 +306,12 @@ async fn queue_release(
         return Err(bad("Host is required".into()));
     }
     let login = match config.mechanism.to_ascii_uppercase().as_str() {
-        _ if config.username.is_empty() => Login::None,
-        "" | "PLAIN" => Login::Plain {
+        _ if config.username.is_empty() => Auth::None,
+        "" | "PLAIN" => Auth::Plain {
             username: config.username,
             password: config.password,
         },
-        "LOGIN" => Login::Login {
+        "LOGIN" => Auth::Login {
             username: config.username,
             password: config.password,
         },
