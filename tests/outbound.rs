@@ -417,3 +417,49 @@ async fn a_delivery_gives_up_and_can_be_cancelled() {
     let cancelled: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(cancelled["State"], "cancelled");
 }
+
+#[tokio::test]
+async fn release_over_starttls_to_a_self_signed_relay() {
+    let target = common::start_with(|c| c.smtp.smtp_tls_self_signed = true).await;
+    let port = target.smtp_addr.port();
+    // The certificate is self-signed: verified, it is refused and retried.
+    let strict = releasing(
+        &format!("host: 127.0.0.1\nport: {port}\nstarttls: true\n"),
+        Duration::from_secs(600),
+    )
+    .await;
+    let id = capture(&strict).await;
+    assert_eq!(release(&strict, &id, json!(["a@example.net"])).await.0, 200);
+    let deferred = settled(&strict, "deferred", 5).await;
+    let text = deferred["Recipients"][0]["Reply"]["Text"].as_str().unwrap();
+    assert!(
+        text.contains("certificate") || text.contains("TLS") || text.contains("tls"),
+        "{text}"
+    );
+
+    let source = releasing(
+        &format!("host: 127.0.0.1\nport: {port}\nstarttls: true\nallow-insecure: true\n"),
+        Duration::from_secs(60),
+    )
+    .await;
+    let id = capture(&source).await;
+    assert_eq!(release(&source, &id, json!(["a@example.net"])).await.0, 200);
+    settled(&source, "delivered", 10).await;
+    let arrived: Value = reqwest::get(format!("{}/api/v1/messages", common::base_url(&target)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let arrived_id = arrived["messages"][0]["ID"].as_str().unwrap();
+    let envelope: Value = reqwest::get(format!(
+        "{}/api/mailcatch/v1/message/{arrived_id}/envelope",
+        common::base_url(&target)
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(envelope["Tls"]["Version"].is_string(), "{envelope}");
+}

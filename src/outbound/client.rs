@@ -68,6 +68,28 @@ pub(crate) async fn attempt(
     Outcome { attempt, replies }
 }
 
+/// The outcome of an attempt whose task failed: every recipient deferred.
+pub(crate) fn crashed(target: &RelayTarget, recipients: &[String], why: &str) -> Outcome {
+    let reply = Reply {
+        code: 0,
+        text: format!("the SMTP client failed: {why}"),
+    };
+    Outcome {
+        attempt: Attempt {
+            started: Timestamp::now(),
+            server: target.server(),
+            steps: vec![Step {
+                command: "(connection)".into(),
+                reply: reply.clone(),
+            }],
+        },
+        replies: recipients
+            .iter()
+            .map(|r| (r.clone(), reply.clone()))
+            .collect(),
+    }
+}
+
 /// The SMTP dialogue. `Err` is a failure that decides every recipient.
 async fn session(
     target: &RelayTarget,
@@ -101,7 +123,8 @@ async fn session(
     if target.starttls {
         let params = tls_parameters(target)?;
         if let Err(e) = conn.starttls(params, &client_id).await {
-            conn.abort().await;
+            // Dropped, not quit: after a failed handshake lettre's stream
+            // is gone and writing QUIT to it would trip its assertions.
             return Err(fixed(&e, "STARTTLS"));
         }
     }

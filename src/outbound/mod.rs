@@ -320,15 +320,17 @@ impl Outbound {
     }
 
     async fn send(self: Arc<Self>, job: Job) {
-        let outcome = client::attempt(
-            &job.target,
-            &self.hostname,
-            &job.from,
-            &job.to,
-            &job.raw,
-            self.timeout,
-        )
-        .await;
+        // In a task of its own, so a panic in the SMTP client becomes a
+        // temporary failure instead of a delivery stuck in `sending`.
+        let (target, hostname, timeout) = (job.target.clone(), self.hostname.clone(), self.timeout);
+        let (from, to, raw) = (job.from.clone(), job.to.clone(), job.raw.clone());
+        let attempt = tokio::spawn(async move {
+            client::attempt(&target, &hostname, &from, &to, &raw, timeout).await
+        });
+        let outcome = match attempt.await {
+            Ok(outcome) => outcome,
+            Err(error) => client::crashed(&job.target, &job.to, &error.to_string()),
+        };
         let mut queue = self.queue.lock();
         let Some(delivery) = queue.get_mut(&job.id) else {
             return;
