@@ -411,6 +411,12 @@ pub struct RelayConfig {
     )]
     pub relay_matching: Option<String>,
 
+    /// Mailpit's env-only relay settings (`MP_SMTP_RELAY_HOST`, `_PORT`,
+    /// ...), used when no config file is given. The binary fills this from
+    /// its environment; an embedder sets it, or not, itself.
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub env: Vec<(String, String)>,
+
     /// Give up on a delivery this long after it was queued (s, m, h or d).
     #[cfg_attr(feature = "cli", arg(long = "smtp-relay-give-up", env = "MAILCATCH_SMTP_RELAY_GIVE_UP", value_parser = parse_age, default_value = "1h"))]
     pub give_up: std::time::Duration,
@@ -642,6 +648,7 @@ impl Config {
                 config_file: None,
                 relay_all: false,
                 relay_matching: None,
+                env: Vec::new(),
                 give_up: std::time::Duration::from_secs(3600),
                 retry: "30s,1m,2m,5m,10m".into(),
                 queue: 1000,
@@ -743,6 +750,31 @@ mod tests {
         assert_eq!(cli.config.store.max_messages, 5);
         assert!(cli.config.smtp.smtp_auth_accept_any);
         assert_eq!(cli.config.smtp.smtp_max_recipients, 3);
+    }
+
+    #[test]
+    fn relay_is_off_by_default_and_takes_mailpits_flags() {
+        assert_eq!(Config::defaults().relay.config_file, None);
+        let cli = Cli::parse_from([
+            "mailcatch",
+            "--smtp-relay-config",
+            "/tmp/relay.yaml",
+            "--smtp-relay-matching",
+            "@example\\.com$",
+            "--smtp-relay-give-up",
+            "10m",
+            "--smtp-relay-retry",
+            "1s,2s",
+        ]);
+        let relay = cli.config.relay;
+        assert_eq!(
+            relay.config_file.as_deref(),
+            Some(std::path::Path::new("/tmp/relay.yaml"))
+        );
+        assert_eq!(relay.relay_matching.as_deref(), Some("@example\\.com$"));
+        assert_eq!(relay.give_up, std::time::Duration::from_secs(600));
+        assert_eq!(relay.retry, "1s,2s");
+        assert!(!relay.relay_all);
     }
 
     #[test]

@@ -463,3 +463,36 @@ async fn release_over_starttls_to_a_self_signed_relay() {
     .unwrap();
     assert!(envelope["Tls"]["Version"].is_string(), "{envelope}");
 }
+
+#[tokio::test]
+async fn relay_matching_relays_incoming_mail_from_the_environment_settings() {
+    let target = common::start().await;
+    let port = target.smtp_addr.port();
+    // Mailpit's variables, as the binary passes them on; only the matching
+    // recipient is relayed.
+    let source = common::start_with(move |c| {
+        c.relay.env = vec![
+            ("MP_SMTP_RELAY_HOST".into(), "127.0.0.1".into()),
+            ("MP_SMTP_RELAY_PORT".into(), port.to_string()),
+        ];
+        c.relay.relay_matching = Some("^bob@".into());
+    })
+    .await;
+    capture(&source).await;
+    let delivery = settled(&source, "delivered", 10).await;
+    assert_eq!(delivery["Recipients"].as_array().unwrap().len(), 1);
+    assert_eq!(delivery["Recipients"][0]["Address"], "bob@example.net");
+    assert!(
+        common::eventually(async || {
+            let list: Value =
+                reqwest::get(format!("{}/api/v1/messages", common::base_url(&target)))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+            list["messages_count"] == 1
+        })
+        .await
+    );
+}

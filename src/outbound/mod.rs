@@ -69,7 +69,7 @@ impl Outbound {
         let relay = &config.relay;
         let target = match &relay.config_file {
             Some(path) => Some(Arc::new(RelayTarget::load(path)?)),
-            None => None,
+            None => RelayTarget::from_env(&relay.env)?.map(Arc::new),
         };
         let matching = match relay.relay_matching.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -84,7 +84,7 @@ impl Outbound {
         };
         if auto.is_some() && target.is_none() {
             return Err(
-                "--smtp-relay-all and --smtp-relay-matching need --smtp-relay-config".into(),
+                "--smtp-relay-all and --smtp-relay-matching need --smtp-relay-config (or MP_SMTP_RELAY_HOST)".into(),
             );
         }
         if relay.queue == 0 || relay.concurrency == 0 || relay.timeout == 0 {

@@ -76,7 +76,58 @@ impl RelayTarget {
     }
 
     pub(crate) fn parse(yaml: &str) -> Result<RelayTarget, String> {
-        let file: RelayFile = serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?;
+        RelayTarget::check(serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?)
+    }
+
+    /// Mailpit's `MP_SMTP_RELAY_*` variables: `None` without
+    /// `MP_SMTP_RELAY_HOST`. `MP_SMTP_RELAY_CONFIG`, `_ALL` and `_MATCHING`
+    /// are flags' variables, not file keys, and are skipped.
+    pub(crate) fn from_env(vars: &[(String, String)]) -> Result<Option<RelayTarget>, String> {
+        const FLAGS: [&str; 3] = ["config", "all", "matching"];
+        let mut map = serde_json::Map::new();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("MP_SMTP_RELAY_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase().replace('_', "-");
+            if FLAGS.contains(&key.as_str()) {
+                continue;
+            }
+            let key = if key == "fwd-smtp-errors" {
+                "forward-smtp-errors".into()
+            } else {
+                key
+            };
+            let value = match key.as_str() {
+                "starttls"
+                | "tls"
+                | "allow-insecure"
+                | "preserve-message-ids"
+                | "forward-smtp-errors" => serde_json::Value::Bool(matches!(
+                    value.trim().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on"
+                )),
+                "port" => serde_json::Value::from(
+                    value
+                        .trim()
+                        .parse::<u16>()
+                        .map_err(|_| format!("{name}: {value:?} is not a port"))?,
+                ),
+                _ => serde_json::Value::String(value.clone()),
+            };
+            map.insert(key, value);
+        }
+        if !map.contains_key("host") {
+            return Ok(None);
+        }
+        let file = serde_json::from_value(serde_json::Value::Object(map))
+            .map_err(|e| format!("MP_SMTP_RELAY_*: {e}"))?;
+        RelayTarget::check(file)
+            .map(Some)
+            .map_err(|e| format!("MP_SMTP_RELAY_*: {e}"))
+    }
+
+    fn check(file: RelayFile) -> Result<RelayTarget, String> {
         let _ = (file.preserve_message_ids, file.forward_smtp_errors);
         if file.host.trim().is_empty() {
             return Err("host is required".into());
@@ -227,6 +278,39 @@ mod tests {
                 .check_recipients(&["no@example.com".into()])
                 .unwrap_err(),
             "Failed: Address(es) found on blocklist: no@example.com"
+        );
+    }
+
+    #[test]
+    fn reads_mailpits_variables() {
+        let vars = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(
+            RelayTarget::from_env(&vars(&[("MP_SMTP_RELAY_PORT", "25")]))
+                .unwrap()
+                .is_none()
+        );
+        let target = RelayTarget::from_env(&vars(&[
+            ("MP_SMTP_RELAY_HOST", "relay.test"),
+            ("MP_SMTP_RELAY_PORT", "2525"),
+            ("MP_SMTP_RELAY_ALLOWED_RECIPIENTS", "@example\\.com$"),
+            ("MP_SMTP_RELAY_PRESERVE_MESSAGE_IDS", "true"),
+            ("MP_SMTP_RELAY_ALL", "true"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(target.server(), "relay.test:2525");
+        assert!(target.check_recipients(&["a@example.com".into()]).is_ok());
+        assert!(
+            RelayTarget::from_env(&vars(&[
+                ("MP_SMTP_RELAY_HOST", "h"),
+                ("MP_SMTP_RELAY_PORT", "x")
+            ]))
+            .is_err()
         );
     }
 
