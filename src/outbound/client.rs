@@ -252,9 +252,20 @@ fn result_reply(response: &Result<Response, Error>) -> Reply {
     match response {
         Ok(response) => Reply {
             code: response.code().into(),
-            text: response.message().collect::<Vec<_>>().join(" "),
+            text: bounded(response.message().collect::<Vec<_>>().join(" ")),
         },
         Err(e) => reply_of(e),
+    }
+}
+
+/// Most characters of a reply kept: every attempt is recorded, and a
+/// server's replies must not grow the queue without bound.
+const MAX_REPLY_CHARS: usize = 512;
+
+fn bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_REPLY_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
     }
 }
 
@@ -266,7 +277,7 @@ fn reply_of(error: &Error) -> Reply {
         .unwrap_or_else(|| error.to_string());
     Reply {
         code: error.status().map_or(0, u16::from),
-        text,
+        text: bounded(text),
     }
 }
 
@@ -280,4 +291,20 @@ fn fixed(error: &Error, step: &str) -> Reply {
     }
     reply.text = format!("{step}: {}", reply.text);
     reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_bounded_and_the_last_crlf_is_left_to_lettre() {
+        assert_eq!(
+            bounded("x".repeat(600)).chars().count(),
+            MAX_REPLY_CHARS + 1
+        );
+        assert_eq!(bounded("short".into()), "short");
+        assert_eq!(wire_body(b"a\r\n"), b"a");
+        assert_eq!(wire_body(b"a"), b"a");
+    }
 }
