@@ -496,3 +496,41 @@ async fn relay_matching_relays_incoming_mail_from_the_environment_settings() {
         .await
     );
 }
+
+#[tokio::test]
+async fn the_websocket_announces_each_state_change() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let relay = scripted(|_, count| if count == 0 { "451 later" } else { "250 ok" }).await;
+    let source = releasing(
+        &format!("host: 127.0.0.1\nport: {}\n", relay.addr.port()),
+        Duration::from_secs(60),
+    )
+    .await;
+    let id = capture(&source).await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/events", source.http_addr))
+            .await
+            .unwrap();
+    assert_eq!(release(&source, &id, json!(["a@example.net"])).await.0, 200);
+    let mut states = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while states.last().map(String::as_str) != Some("delivered") {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("frames in time")
+            .expect("open")
+            .expect("valid");
+        let Message::Text(text) = frame else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["Type"] == "delivery" {
+            assert_eq!(frame["Data"]["MessageID"], id.as_str());
+            states.push(frame["Data"]["State"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(
+        states,
+        ["queued", "sending", "deferred", "sending", "delivered"]
+    );
+}

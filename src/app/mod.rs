@@ -73,7 +73,7 @@ impl App {
         let links = crate::check::linkcheck::LinkChecker::new(
             settings.config.http.allow_internal_http_requests,
         );
-        let outbound = crate::outbound::Outbound::new(&settings.config)
+        let outbound = crate::outbound::Outbound::new(&settings.config, events.clone())
             .map_err(crate::running::StartError::Config)?;
         Ok(App {
             outbound: Arc::new(outbound),

@@ -19,12 +19,12 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use parking_lot::Mutex;
 use regex::Regex;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinSet;
 
 use crate::config::Config;
 use crate::shutdown::Shutdown;
-use crate::store::StoredMessage;
+use crate::store::{Event, StoredMessage};
 pub use queue::{Delivery, State};
 use queue::{Queue, Recipient, Schedule};
 pub(crate) use relay::{Auth, RelayTarget};
@@ -47,6 +47,8 @@ pub struct Outbound {
     hostname: String,
     queue: Mutex<Queue>,
     wake: Notify,
+    /// The change feed, where state changes are announced.
+    events: broadcast::Sender<Event>,
 }
 
 /// Why a release was refused.
@@ -65,7 +67,10 @@ pub enum ReleaseError {
 
 impl Outbound {
     /// Checks and loads the relay options.
-    pub(crate) fn new(config: &Config) -> Result<Outbound, String> {
+    pub(crate) fn new(
+        config: &Config,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Outbound, String> {
         let relay = &config.relay;
         let target = match &relay.config_file {
             Some(path) => Some(Arc::new(RelayTarget::load(path)?)),
@@ -108,6 +113,7 @@ impl Outbound {
             hostname: config.smtp.hostname.clone(),
             queue: Mutex::new(Queue::new(relay.queue, max_bytes)),
             wake: Notify::new(),
+            events,
         })
     }
 
@@ -213,10 +219,18 @@ impl Outbound {
             raw,
             target,
         });
+        if let Some(queued) = queue.deliveries.back() {
+            self.announce(queued);
+        }
         drop(queue);
         self.wake.notify_one();
         tracing::info!(delivery = %id, message = message.id(), "release queued");
         Ok(id)
+    }
+
+    /// Tells the change feed (and so the WebSocket) a delivery's new state.
+    fn announce(&self, delivery: &Delivery) {
+        let _ = self.events.send(event_of(delivery));
     }
 
     /// Every delivery, oldest first, that `keep` selects.
@@ -257,6 +271,9 @@ impl Outbound {
             return Some(false);
         }
         delivery.cancel();
+        let cancelled = delivery.clone();
+        drop(queue);
+        self.announce(&cancelled);
         Some(true)
     }
 
@@ -307,6 +324,7 @@ impl Outbound {
                 idle = idle.min(wait);
             } else if due.len() < free {
                 d.state = State::Sending;
+                let _ = self.events.send(event_of(d));
                 due.push(Job {
                     id: d.id.clone(),
                     target: d.target.clone(),
@@ -339,9 +357,20 @@ impl Outbound {
             return;
         }
         delivery.record(outcome, Timestamp::now(), &self.schedule);
+        let _ = self.events.send(event_of(delivery));
         tracing::info!(delivery = %job.id, state = delivery.state.name(), "delivery attempt finished");
         drop(queue);
         self.wake.notify_one();
+    }
+}
+
+/// The change-feed event for a delivery's current state.
+fn event_of(delivery: &Delivery) -> Event {
+    Event::Delivery {
+        id: delivery.id.clone(),
+        message_id: delivery.message_id.clone(),
+        mailbox: delivery.mailbox.clone(),
+        state: delivery.state.name(),
     }
 }
 
