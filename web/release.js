@@ -56,6 +56,14 @@ async function submit(event, dialog, message, input, error) {
   toast(`Queued for ${to.join(", ")}; see Envelope & SMTP for its progress.`);
 }
 
+/** Open deliveries sections by message ID, reloaded on `delivery` frames. */
+const open = new Map();
+
+/** A `delivery` frame from the live feed: refresh that message's list. */
+export function deliveryChanged(data) {
+  open.get(data?.MessageID)?.();
+}
+
 /** The deliveries of one message, for the Envelope & SMTP tab. */
 export function deliveriesSection(messageId) {
   const box = h("section", { class: "deliveries" });
@@ -75,6 +83,7 @@ export function deliveriesSection(messageId) {
       h("h3", { class: "section-title" }, "Releases"),
       list.Deliveries.map((d) => delivery(d, load)));
   };
+  open.set(messageId, () => (box.isConnected ? load() : open.delete(messageId)));
   load();
   return box;
 }
