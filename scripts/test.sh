@@ -29,7 +29,7 @@ MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
   --test adversarial_api --test adversarial_mime --test adversarial_smtp --test api_extract \
   --test api_message --test api_messages --test api_search --test api_security \
   --test api_send_tags_chaos --test api_wait --test api_ws --test mailboxes --test smtp_clients --test smtp_protocol \
-  --test ui_http 2>&1 | tee -a "$log"
+  --test outbound --test ui_http 2>&1 | tee -a "$log"
 
 if [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ] || command -v npm >/dev/null 2>&1; then
   bash tests/compat/run.sh

@@ -97,6 +97,9 @@ pub struct Config {
     /// Where messages are kept, and the caps on them.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub store: StoreConfig,
+    /// Releasing messages to a real SMTP server (off unless configured).
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub relay: RelayConfig,
     /// How much is logged.
     #[cfg_attr(feature = "cli", command(flatten))]
     pub log: LogConfig,
@@ -422,6 +425,93 @@ pub struct Pop3Config {
     pub idle_timeout: u64,
 }
 
+/// Release and relay options: where released messages go, and the
+/// outbound queue's bounds and retry schedule.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(Args))]
+#[cfg_attr(feature = "cli", command(next_help_heading = "Relay"))]
+pub struct RelayConfig {
+    /// YAML file naming the SMTP server released messages go to (Mailpit's keys: host, port, starttls, tls, allow-insecure, auth, username, password, return-path, override-from, allowed-recipients, blocked-recipients, preserve-message-ids).
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-config",
+            env = "MP_SMTP_RELAY_CONFIG",
+            value_name = "FILE"
+        )
+    )]
+    pub config_file: Option<PathBuf>,
+
+    /// Relay every incoming message to its envelope recipients.
+    #[cfg_attr(feature = "cli", arg(long = "smtp-relay-all", env = "MP_SMTP_RELAY_ALL", value_parser = BoolishValueParser::new(), default_value_t = false))]
+    pub relay_all: bool,
+
+    /// Relay incoming messages to the envelope recipients matching this regex.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-matching",
+            env = "MP_SMTP_RELAY_MATCHING",
+            value_name = "REGEX"
+        )
+    )]
+    pub relay_matching: Option<String>,
+
+    /// Mailpit's env-only relay settings (`MP_SMTP_RELAY_HOST`, `_PORT`,
+    /// ...), used when no config file is given. The binary fills this from
+    /// its environment; an embedder sets it, or not, itself.
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub env: Vec<(String, String)>,
+
+    /// Give up on a delivery this long after it was queued (s, m, h or d).
+    #[cfg_attr(feature = "cli", arg(long = "smtp-relay-give-up", env = "MAILCATCH_SMTP_RELAY_GIVE_UP", value_parser = parse_age, default_value = "1h"))]
+    pub give_up: std::time::Duration,
+
+    /// Waits between attempts after a temporary failure, comma-separated (s, m, h or d); the last repeats.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-retry",
+            env = "MAILCATCH_SMTP_RELAY_RETRY",
+            default_value = "30s,1m,2m,5m,10m"
+        )
+    )]
+    pub retry: String,
+
+    /// Deliveries kept (pending and finished); when full, finished ones go first, then new releases are refused.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-queue",
+            env = "MAILCATCH_SMTP_RELAY_QUEUE",
+            default_value_t = 1000
+        )
+    )]
+    pub queue: usize,
+
+    /// Deliveries sent at once.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-concurrency",
+            env = "MAILCATCH_SMTP_RELAY_CONCURRENCY",
+            default_value_t = 4
+        )
+    )]
+    pub concurrency: usize,
+
+    /// Seconds an SMTP connection to the relay may wait for any one reply.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "smtp-relay-timeout",
+            env = "MAILCATCH_SMTP_RELAY_TIMEOUT",
+            default_value_t = 60
+        )
+    )]
+    pub timeout: u64,
+}
+
 /// Storage options.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "cli", derive(Args))]
@@ -490,8 +580,7 @@ pub struct StoreConfig {
 }
 
 /// `--max-age`: `90s`, `30m`, `1h`, `7d` (Mailpit's `h` and `d`, plus `s` and `m`).
-#[cfg(feature = "cli")]
-fn parse_age(value: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_age(value: &str) -> Result<std::time::Duration, String> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())
@@ -604,6 +693,17 @@ impl Config {
                 max_mailboxes: crate::store::DEFAULT_MAX_MAILBOXES,
                 database: None,
             },
+            relay: RelayConfig {
+                config_file: None,
+                relay_all: false,
+                relay_matching: None,
+                env: Vec::new(),
+                give_up: std::time::Duration::from_secs(3600),
+                retry: "30s,1m,2m,5m,10m".into(),
+                queue: 1000,
+                concurrency: 4,
+                timeout: 60,
+            },
             log: LogConfig {
                 verbose: 0,
                 quiet: false,
@@ -699,6 +799,31 @@ mod tests {
         assert_eq!(cli.config.store.max_messages, 5);
         assert!(cli.config.smtp.smtp_auth_accept_any);
         assert_eq!(cli.config.smtp.smtp_max_recipients, 3);
+    }
+
+    #[test]
+    fn relay_is_off_by_default_and_takes_mailpits_flags() {
+        assert_eq!(Config::defaults().relay.config_file, None);
+        let cli = Cli::parse_from([
+            "mailcatch",
+            "--smtp-relay-config",
+            "/tmp/relay.yaml",
+            "--smtp-relay-matching",
+            "@example\\.com$",
+            "--smtp-relay-give-up",
+            "10m",
+            "--smtp-relay-retry",
+            "1s,2s",
+        ]);
+        let relay = cli.config.relay;
+        assert_eq!(
+            relay.config_file.as_deref(),
+            Some(std::path::Path::new("/tmp/relay.yaml"))
+        );
+        assert_eq!(relay.relay_matching.as_deref(), Some("@example\\.com$"));
+        assert_eq!(relay.give_up, std::time::Duration::from_secs(600));
+        assert_eq!(relay.retry, "1s,2s");
+        assert!(!relay.relay_all);
     }
 
     #[test]

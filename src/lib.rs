@@ -40,6 +40,7 @@ mod embed;
 mod extract;
 mod htmlcheck;
 mod http;
+mod outbound;
 pub mod pop3;
 mod running;
 mod sendmail;

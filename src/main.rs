@@ -51,7 +51,11 @@ async fn main() -> std::process::ExitCode {
         None => {}
     }
     init_logging(&cli.config.log);
-    match mailcatch::start(cli.config).await {
+    let mut config = cli.config;
+    config.relay.env = std::env::vars()
+        .filter(|(key, _)| key.starts_with("MP_SMTP_RELAY_"))
+        .collect();
+    match mailcatch::start(config).await {
         Ok(running) => {
             running.run_until_signal().await;
             std::process::ExitCode::SUCCESS

@@ -95,6 +95,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         tasks.spawn(expire(app.clone(), age, shutdown.clone()));
     }
     tasks.spawn(expire_mailboxes(app.clone(), shutdown.clone()));
+    tasks.spawn(app.outbound.clone().run(shutdown.clone()));
     if let Some(spamd) = app.settings.spamd.clone() {
         tasks.spawn(crate::check::spamd::announce(spamd, shutdown.clone()));
     }

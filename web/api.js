@@ -55,6 +55,12 @@ export const api = {
 
   webui: () => request("GET", "/api/v1/webui"),
 
+  /** Queues the message for the relay; progress is in deliveries(). */
+  release: (id, to) => request("POST", `/api/v1/message/${enc(id)}/release`, { body: { To: to }, as: "text" }),
+  deliveries: (messageId) => request("GET", `/api/mailcatch/v1/deliveries?message=${enc(messageId)}`),
+  retryDelivery: (id) => request("POST", `/api/mailcatch/v1/deliveries/${enc(id)}/retry`, { as: "text" }),
+  cancelDelivery: (id) => request("DELETE", `/api/mailcatch/v1/deliveries/${enc(id)}`, { as: "text" }),
+
   /** Every mailbox this user may see, with its totals (always at the server's root). */
   mailboxes: () => request("GET", "/api/mailcatch/v1/mailboxes"),
   createMailbox: (body) => request("POST", "/api/mailcatch/v1/mailboxes", { body }),

@@ -22,6 +22,7 @@ import { Mailbox } from "./mailbox.js";
 import { MessageList } from "./list.js";
 import { MessageView } from "./message.js";
 import { spamAssassin } from "./tab-checks.js";
+import { deliveryChanged, relay } from "./release.js";
 import { connectLive } from "./live.js";
 import { currentRoute, navigate, onRouteChange } from "./router.js";
 import { fillHelp, installShortcuts } from "./keyboard.js";
@@ -229,6 +230,7 @@ connectLive({
     if ((type === "delete" && data?.ID === view.id) || (type === "truncate" && view.id)) view.markGone();
     if (type === "update" && data?.ID === view.id && Array.isArray(data.Tags)) view.setTags(data.Tags);
     if (type === "stats") switcher.refresh();
+    if (type === "delivery") deliveryChanged(data);
     if (type === "error" && data?.Message) toast(`SMTP ${data.IP ? `${data.IP}: ` : ""}${data.Message}`, "warning", 6000);
   },
   onStatus(state, retryInMs) {
@@ -300,6 +302,8 @@ api.webui().then((config) => {
   labelEl.hidden = !label;
   $("#delete-all").hidden = Boolean(config.HideDeleteAllButton);
   spamAssassin.enabled = Boolean(config.SpamAssassin);
+  relay.enabled = Boolean(config.MessageRelay?.Enabled);
+  relay.server = config.MessageRelay?.SMTPServer ?? "";
   renderChrome();
 }, () => { /* older servers: defaults */ });
 

@@ -14,6 +14,7 @@ import { renderEnvelope } from "./tab-envelope.js";
 import { renderAttachments } from "./tab-attachments.js";
 import { renderHtmlCheck } from "./tab-html-check.js";
 import { renderLinkCheck, renderSpamCheck, spamAssassin } from "./tab-checks.js";
+import { releaseButton } from "./release.js";
 
 export const TABS = [
   { id: "html", label: "HTML", render: renderPreview, when: (m) => Boolean(m.HTML) },
@@ -139,6 +140,7 @@ export class MessageView {
           h("button", { type: "button", class: "icon-button", "aria-label": "Next message (j)", title: "Older message (j)", onclick: () => this.actions.onStep(1) }, icon("chevron-down")),
           h("span", { class: "action-divider", "aria-hidden": "true" }),
           h("button", { type: "button", class: "tool-button", title: "Mark unread (u)", onclick: () => this.actions.onMarkUnread(m.ID) }, icon("mail"), h("span", {}, "Mark unread")),
+          releaseButton(m),
           h("a", { class: "tool-button", href: urls.rawDownload(m.ID), download: `${m.ID}.eml`, title: "Download .eml" }, icon("download"), h("span", {}, ".eml")),
           h("button", { type: "button", class: "tool-button danger", title: "Delete (Delete)", onclick: () => this.actions.onDelete(m.ID) }, icon("trash"), h("span", {}, "Delete")),
         ),

@@ -7,6 +7,7 @@
 import { asyncPanel, h, icon, note } from "./dom.js";
 import { api } from "./api.js";
 import { exactTime, formatAddress } from "./format.js";
+import { deliveriesSection } from "./release.js";
 
 export function renderEnvelope({ message }) {
   return asyncPanel("envelope-panel", async () => {
@@ -29,6 +30,7 @@ export function renderEnvelope({ message }) {
       ),
       h("h3", { class: "section-title" }, "SMTP session"),
       transcript(envelope.Transcript),
+      deliveriesSection(message.ID),
     );
   });
 }

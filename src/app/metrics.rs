@@ -29,6 +29,12 @@ struct WebhookOutcome {
     outcome: String,
 }
 
+/// The `state` label of outbound deliveries.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryState {
+    state: &'static str,
+}
+
 /// The metrics recorded as things happen.
 #[derive(Debug)]
 pub struct Metrics {
@@ -167,6 +173,19 @@ impl App {
             "webhook_calls",
             "Webhook calls, by outcome",
             m.webhook_calls.clone(),
+        );
+        let deliveries = Family::<DeliveryState, Gauge>::default();
+        for (state, n) in self.outbound.counts() {
+            deliveries
+                .get_or_create(&DeliveryState {
+                    state: state.name(),
+                })
+                .set(as_i64(n as u64));
+        }
+        registry.register(
+            "outbound_deliveries",
+            "Releases in the outbound queue, by state",
+            deliveries,
         );
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry)

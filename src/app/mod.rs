@@ -50,6 +50,8 @@ pub struct App {
     pub(crate) mailbox_keys: MailboxKeys,
     /// Checks the links of messages (`link-check`).
     pub(crate) links: crate::check::linkcheck::LinkChecker,
+    /// Releases on their way to the relay.
+    pub(crate) outbound: Arc<crate::outbound::Outbound>,
 }
 
 pub use mailboxes::{CreateError, NewMailbox};
@@ -66,7 +68,10 @@ impl App {
         let links = crate::check::linkcheck::LinkChecker::new(
             settings.config.http.allow_internal_http_requests,
         );
+        let outbound = crate::outbound::Outbound::new(&settings.config, events.clone())
+            .map_err(crate::running::StartError::Config)?;
         Ok(App {
+            outbound: Arc::new(outbound),
             mailbox_keys,
             store,
             settings,
@@ -106,6 +111,11 @@ impl App {
         let tags = tags::clean_all(summary.auto_tags.iter().map(String::as_str));
         let message = self.store.insert(mailbox, incoming, summary, tags).await?;
         self.metrics.ingest_took(started.elapsed());
+        if self.outbound.auto_relay()
+            && let Ok(raw) = self.store.raw(&message).await
+        {
+            self.outbound.relay_incoming(&message, raw);
+        }
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
         self.counters
             .accepted_bytes

@@ -116,7 +116,7 @@ impl App {
                             found.push(message);
                         }
                     }
-                    Ok(Event::SmtpError { .. }) => {}
+                    Ok(Event::SmtpError { .. } | Event::Delivery { .. }) => {}
                     Ok(_) | Err(RecvError::Lagged(_)) => {
                         found = self.oldest_matches(&query, count).await?;
                     }

@@ -115,6 +115,22 @@ impl ServerBuilder {
         pop3_max_connections: pop3.max_connections = usize;
         /// Seconds a POP3 client may stay silent before it is disconnected.
         pop3_idle_timeout_secs: pop3.idle_timeout = u64;
+        /// A YAML file naming the SMTP relay released messages go to.
+        smtp_relay_config: relay.config_file = Option<PathBuf>;
+        /// Relay every incoming message to its envelope recipients.
+        smtp_relay_all: relay.relay_all = bool;
+        /// Relay incoming messages to the recipients matching this regex.
+        smtp_relay_matching: relay.relay_matching = Option<String>;
+        /// Give up on a delivery this long after it was queued.
+        smtp_relay_give_up: relay.give_up = Duration;
+        /// Waits between attempts, e.g. `30s,1m,5m` (the last repeats).
+        smtp_relay_retry: relay.retry = String;
+        /// Most deliveries kept in the outbound queue.
+        smtp_relay_queue: relay.queue = usize;
+        /// Most deliveries sent at once.
+        smtp_relay_concurrency: relay.concurrency = usize;
+        /// Seconds the relay may take to answer any one command.
+        smtp_relay_timeout_secs: relay.timeout = u64;
     }
 
     /// SMTP listen address (default `127.0.0.1:0`, a free port).

@@ -12,6 +12,7 @@ pub mod access;
 pub mod api;
 pub mod body;
 pub mod cors;
+pub mod deliveries;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -195,6 +196,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(api::routes(&state))
         .merge(mailhog::routes(&state))
         .merge(openapi::routes())
+        .merge(deliveries::router())
         .route("/api/events", get(ws::events))
         .route("/view/{file}", get(view::view))
         .layer(middleware::from_fn_with_state(

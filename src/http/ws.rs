@@ -64,6 +64,15 @@ fn frame_for(event: &Event, access: &Access) -> Option<Message> {
         Event::Tags { id, tags, .. } => encode("update", json!({"ID": id, "Tags": tags})),
         Event::Deleted { id, .. } => encode("delete", json!({"ID": id})),
         Event::Mailboxes => None,
+        Event::Delivery {
+            id,
+            message_id,
+            state,
+            ..
+        } => encode(
+            "delivery",
+            json!({"ID": id, "MessageID": message_id, "State": state}),
+        ),
         Event::Pruned { .. } => encode("prune", Value::Null),
         // One mailbox emptied is a truncation to its own clients, and a
         // refetch to those who see it among others.

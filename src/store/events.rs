@@ -50,6 +50,17 @@ pub enum Event {
     },
     /// A mailbox was created or deleted (its mail is announced apart).
     Mailboxes,
+    /// An outbound delivery (a release) changed state.
+    Delivery {
+        /// The delivery's ID.
+        id: String,
+        /// The released message's ID.
+        message_id: String,
+        /// The mailbox the message is in.
+        mailbox: Arc<str>,
+        /// The new state (`queued`, `sending`, `deferred`, ...).
+        state: &'static str,
+    },
     /// An SMTP client was answered with a 4xx or 5xx reply.
     SmtpError {
         /// The client's IP address.
@@ -66,7 +77,8 @@ impl Event {
             Event::New(message) => Some(&message.mailbox),
             Event::Read { mailbox, .. }
             | Event::Tags { mailbox, .. }
-            | Event::Deleted { mailbox, .. } => Some(mailbox),
+            | Event::Deleted { mailbox, .. }
+            | Event::Delivery { mailbox, .. } => Some(mailbox),
             Event::Pruned { mailbox } | Event::Truncated { mailbox } => mailbox.as_deref(),
             _ => None,
         }

@@ -277,6 +277,12 @@ await check("HTML check and attachment thumbnail", async () => {
   assert.equal(await mailpit.deleteMessages({ IDs: [ID] }), "ok");
 });
 
+await check("release without a relay is refused as Mailpit does", async () => {
+  const { ID } = await send("Compat release");
+  await assert.rejects(mailpit.releaseMessage(ID, { To: ["x@example.test"] }), /400/);
+  assert.equal(await mailpit.deleteMessages({ IDs: [ID] }), "ok");
+});
+
 await check("errors surface as client errors", async () => {
   await assert.rejects(mailpit.getMessageSummary("AAAAAAAAAAAAAAAAAAAAAA"), /404/);
   await assert.rejects(mailpit.getMessageSummary(), /404/);

@@ -104,27 +104,46 @@ struct WebUiConfiguration {
     hide_delete_all_button: bool,
 }
 
-/// mailcatch never relays, so this is always Mailpit's "relay off" shape.
+/// The relay as `--smtp-relay-config` set it; Mailpit's "relay off" shape
+/// (all empty) when it is not configured.
 #[derive(Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct MessageRelay {
     enabled: bool,
     #[serde(rename = "SMTPServer")]
-    smtp_server: &'static str,
-    return_path: &'static str,
-    allowed_recipients: &'static str,
-    blocked_recipients: &'static str,
-    override_from: &'static str,
+    smtp_server: String,
+    return_path: String,
+    allowed_recipients: String,
+    blocked_recipients: String,
+    override_from: String,
     #[serde(rename = "PreserveMessageIDs")]
     preserve_message_ids: bool,
-    recipient_allowlist: &'static str,
+    recipient_allowlist: String,
+}
+
+fn message_relay(state: &HttpState) -> MessageRelay {
+    let Some(target) = state.app.outbound.target() else {
+        return MessageRelay::default();
+    };
+    let pattern = |re: &Option<regex::Regex>| re.as_ref().map(|re| re.as_str().to_string());
+    let allowed = pattern(&target.allowed).unwrap_or_default();
+    MessageRelay {
+        enabled: true,
+        smtp_server: target.server(),
+        return_path: target.return_path.clone().unwrap_or_default(),
+        recipient_allowlist: allowed.clone(),
+        allowed_recipients: allowed,
+        blocked_recipients: pattern(&target.blocked).unwrap_or_default(),
+        override_from: target.override_from.clone().unwrap_or_default(),
+        preserve_message_ids: true,
+    }
 }
 
 pub async fn webui(State(state): State<Arc<HttpState>>) -> Response {
     let config = &state.app.settings.config;
     GoJson(WebUiConfiguration {
         label: config.smtp.label.clone(),
-        message_relay: MessageRelay::default(),
+        message_relay: message_relay(&state),
         spam_assassin: state.app.settings.spamd.is_some(),
         chaos_enabled: state.app.settings.chaos.is_enabled(),
         duplicates_ignored: false,

@@ -10,6 +10,7 @@ mod info;
 mod link_check;
 mod message;
 mod messages;
+mod release;
 mod sa_check;
 mod search;
 mod send;
@@ -79,6 +80,11 @@ pub fn table(max_json_body: usize, max_send_body: usize) -> Vec<Route> {
             "/api/v1/message/{ID}/html-check",
             Method::GET,
             get(checks::html_check),
+        ),
+        (
+            "/api/v1/message/{ID}/release",
+            Method::POST,
+            post(release::release).layer(json()),
         ),
         (
             "/api/v1/send",

@@ -176,8 +176,8 @@ pub async fn disable(State(state): State<Arc<HttpState>>) -> Response {
     StatusCode::OK.into_response()
 }
 
-/// `GET /api/v2/outgoing-smtp`: the saved release servers; mailcatch has
-/// none (release is not supported yet), so always `{}`.
+/// `GET /api/v2/outgoing-smtp`: the saved release servers; mailcatch
+/// saves none (a release names its server or uses the relay), so always `{}`.
 pub async fn outgoing_smtp() -> Response {
     GoJson(serde_json::Map::new()).into_response()
 }

@@ -12,10 +12,12 @@ use super::content::{Content, parameter};
 use super::json;
 use crate::http::HttpState;
 use crate::http::access::Access;
+use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::json::GoJson;
 use crate::http::params::Params;
 use crate::http::safe_download;
+use crate::outbound::{Auth, RelayTarget};
 use crate::store::detail::PartContent;
 use crate::store::parts::{PartInfo, PartRole};
 use crate::store::{Literal, Query as SearchQuery, Selection, StoredMessage};
@@ -236,21 +238,102 @@ fn part_content(id: &str, data: &str, index: usize) -> Option<PartContent> {
     })
 }
 
-/// `POST /api/v1/messages/{id}/release`: relaying a message to a real SMTP
-/// server needs an outbound queue mailcatch does not have yet. Answered
-/// with a clear `501` in JSON (the npm client parses any body as JSON).
-pub async fn release(Path(_id): Path<String>) -> Response {
-    #[derive(serde::Serialize)]
-    struct Refusal {
-        #[serde(rename = "Error")]
-        error: &'static str,
+/// `POST /api/v1/messages/{id}/release`: MailHog's release, to one address
+/// through the server the body names (`Host`, `Port`, optional `Username`,
+/// `Password`, `Mechanism` PLAIN or LOGIN). It goes through the outbound
+/// queue like Mailpit's, so it needs a relay configured
+/// (`--smtp-relay-config`): an API must not open SMTP connections to
+/// arbitrary hosts on a server that never asked for relaying. Answers at
+/// once with an empty `200`; errors are `{"Error": ...}` (the npm client
+/// parses any body as JSON).
+pub async fn release(
+    State(state): State<Arc<HttpState>>,
+    access: Access,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Response {
+    match queue_release(&state, &access, &id, &body).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err((status, error)) => {
+            #[derive(serde::Serialize)]
+            struct Refusal {
+                #[serde(rename = "Error")]
+                error: String,
+            }
+            let mut response = GoJson(Refusal { error }).into_response();
+            *response.status_mut() = status;
+            response
+        }
     }
-    let mut response = GoJson(Refusal {
-        error: "releasing messages is not supported yet: mailcatch has no outbound SMTP",
-    })
-    .into_response();
-    *response.status_mut() = StatusCode::NOT_IMPLEMENTED;
-    response
+}
+
+#[derive(serde::Deserialize)]
+struct ReleaseConfig {
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    port: serde_json::Value,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    mechanism: String,
+}
+
+async fn queue_release(
+    state: &HttpState,
+    access: &Access,
+    id: &str,
+    body: &[u8],
+) -> Result<(), (StatusCode, String)> {
+    let bad = |e: String| (StatusCode::BAD_REQUEST, e);
+    let message = find(state, access, id)
+        .await
+        .map_err(|_| (StatusCode::NOT_FOUND, "message not found".to_string()))?;
+    let config: ReleaseConfig = crate::http::body::decode(body, &[]).map_err(bad)?;
+    let port = match &config.port {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .and_then(|p| u16::try_from(p).ok())
+    .filter(|p| *p > 0)
+    .ok_or_else(|| bad("Port must be a port number".into()))?;
+    if config.host.trim().is_empty() {
+        return Err(bad("Host is required".into()));
+    }
+    let login = match config.mechanism.to_ascii_uppercase().as_str() {
+        _ if config.username.is_empty() => Auth::None,
+        "" | "PLAIN" => Auth::Plain {
+            username: config.username,
+            password: config.password,
+        },
+        "LOGIN" => Auth::Login {
+            username: config.username,
+            password: config.password,
+        },
+        other => {
+            return Err(bad(format!(
+                "unsupported Mechanism {other:?}: use PLAIN or LOGIN"
+            )));
+        }
+    };
+    let target = RelayTarget::adhoc(config.host.trim().to_string(), port, login);
+    let raw = state
+        .app
+        .store
+        .raw(&message)
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    state
+        .app
+        .outbound
+        .release_to(&message, raw, config.email, target)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(())
 }
 
 #[cfg(test)]
