@@ -198,6 +198,13 @@ impl Registry {
         Ok(mailbox)
     }
 
+    /// Replaces every mailbox by `loaded` (plus `default`): what another
+    /// process sharing the database now has.
+    pub fn replace(&self, loaded: Vec<Mailbox>) {
+        let fresh = Registry::new(loaded, self.limit);
+        *self.mailboxes.write() = fresh.mailboxes.into_inner();
+    }
+
     /// Removes a mailbox (`default` stays: it is only emptied).
     pub fn remove(&self, name: &str) {
         if name != DEFAULT_MAILBOX {
