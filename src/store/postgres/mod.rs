@@ -3,7 +3,7 @@
 //!
 //! Each operation takes a pooled connection; a write is one transaction,
 //! and `insert` returns after its COMMIT (so a 250 means committed). `seq`
-//! comes from the database's sequence, so IDs are unique across nodes, and
+//! comes from one clock row in the database, so IDs are unique across nodes, and
 //! totals are queried rather than kept in memory, so every node reports the
 //! same. Changes reach the other nodes' change feeds by LISTEN/NOTIFY (see
 //! [`feed`]).
@@ -120,7 +120,12 @@ impl PgStore {
     ) -> Result<(Arc<StoredMessage>, u64), StoreError> {
         let mut client = self.client().await?;
         let seq: i64 = client
-            .query_one("SELECT nextval('message_seq')", &[])
+            .query_one(
+                "UPDATE message_clock SET last = greatest(last + 1,
+                    (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT)
+                 RETURNING last",
+                &[],
+            )
             .await
             .map_err(db_error)?
             .get(0);
@@ -201,11 +206,12 @@ impl PgStore {
     ) -> Result<Page, StoreError> {
         let client = self.client().await?;
         let counts = totals(&**client).await?;
-        let limit = if limit == 0 {
-            "ALL".to_string()
-        } else {
-            limit.to_string()
+        // Bounds beyond a BIGINT mean "all" and "none".
+        let limit = match i64::try_from(limit) {
+            Ok(0) | Err(_) => "ALL".to_string(),
+            Ok(limit) => limit.to_string(),
         };
+        let start = i64::try_from(start).unwrap_or(i64::MAX);
         let rows = client
             .query(
                 &format!(
@@ -418,11 +424,11 @@ impl PgStore {
         tx.commit().await.map_err(db_error)
     }
 
-    /// Stops following the other nodes and closes the connections. Every
-    /// acknowledged write is already committed.
+    /// Stops following the other nodes. Every acknowledged write is
+    /// already committed; the pool stays usable for late readers (the
+    /// connections close when the store is dropped).
     pub async fn close(&self) {
         self.feed.stop();
-        self.pool.close();
     }
 }
 

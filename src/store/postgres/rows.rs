@@ -95,12 +95,21 @@ impl NewRows {
             "INSERT INTO message_fields
                 (seq, from_, to_, cc, bcc, reply_to, subject, message_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[&seq, from, to, cc, bcc, reply_to, subject, message_id],
+            &[
+                &seq,
+                &from.as_bytes(),
+                &to.as_bytes(),
+                &cc.as_bytes(),
+                &bcc.as_bytes(),
+                &reply_to.as_bytes(),
+                &subject.as_bytes(),
+                &message_id.as_bytes(),
+            ],
         )
         .await?;
         db.execute(
             "INSERT INTO message_text (seq, text) VALUES ($1, $2)",
-            &[&seq, &message.summary.search_text],
+            &[&seq, &message.summary.search_text.as_bytes()],
         )
         .await?;
         db.execute(

@@ -10,15 +10,18 @@ pub(super) const SCHEMA_VERSION: i32 = 1;
 /// Key of the advisory lock held while the schema is checked or created.
 const MIGRATION_LOCK: i64 = 0x4d43_4154_0001;
 
-/// The first schema. As in the SQLite engine a message is split by how it
+/// The first schema. The searched text is kept as bytes (`BYTEA`): a
+/// message's text may hold NUL, which `TEXT` refuses, and `position` on
+/// bytes is exactly the other engines' byte substring test. As in the SQLite engine a message is split by how it
 /// is read: `messages` (narrow rows: order, read state, sizes, mailbox) for
 /// listings and counts, `message_fields` (the normalised text the field
 /// filters match) and `message_text` (the free text) only for searches,
 /// `message_summary` only for a page's rows, `message_raw` only when a
 /// message is opened. Every part goes with its message (`ON DELETE
-/// CASCADE`). `seq` comes from one sequence, so IDs stay unique whichever
-/// node stores a message; it starts at the current Unix time in
-/// microseconds, like the other engines' numbers.
+/// CASCADE`). `seq` comes from `message_clock`, so IDs stay unique whichever
+/// node stores a message: like the other engines' numbers it is the
+/// database's time in Unix microseconds, bumped by one on collisions (the
+/// wait endpoint's `after=now` relies on that).
 const SCHEMA_V1: &str = "
 CREATE TABLE messages (
     seq BIGINT PRIMARY KEY,
@@ -36,17 +39,17 @@ CREATE INDEX messages_by_mailbox ON messages (mailbox, seq);
 CREATE INDEX messages_by_created ON messages (created);
 CREATE TABLE message_fields (
     seq BIGINT PRIMARY KEY REFERENCES messages ON DELETE CASCADE,
-    from_ TEXT NOT NULL,
-    to_ TEXT NOT NULL,
-    cc TEXT NOT NULL,
-    bcc TEXT NOT NULL,
-    reply_to TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    message_id TEXT NOT NULL
+    from_ BYTEA NOT NULL,
+    to_ BYTEA NOT NULL,
+    cc BYTEA NOT NULL,
+    bcc BYTEA NOT NULL,
+    reply_to BYTEA NOT NULL,
+    subject BYTEA NOT NULL,
+    message_id BYTEA NOT NULL
 );
 CREATE TABLE message_text (
     seq BIGINT PRIMARY KEY REFERENCES messages ON DELETE CASCADE,
-    text TEXT NOT NULL
+    text BYTEA NOT NULL
 );
 CREATE TABLE message_summary (
     seq BIGINT PRIMARY KEY REFERENCES messages ON DELETE CASCADE,
@@ -65,6 +68,7 @@ CREATE TABLE message_tags (
     PRIMARY KEY (seq, tag)
 );
 CREATE INDEX message_tags_by_tag ON message_tags (folded);
+CREATE TABLE message_clock (last BIGINT NOT NULL);
 CREATE TABLE mailboxes (
     name TEXT PRIMARY KEY,
     private BOOLEAN NOT NULL,
@@ -119,8 +123,8 @@ pub(super) async fn prepare(client: &mut Client) -> Result<(), String> {
         .await
         .map_err(describe)?
         .get(0);
-    // Search compares text character by character; in UTF-8 (or raw bytes)
-    // that is exactly the byte substring test the other engines apply.
+    // Summaries and names may hold any character: only UTF-8 (or raw
+    // bytes) keeps them all.
     if encoding != "UTF8" && encoding != "SQL_ASCII" {
         return Err(format!(
             "the database's encoding is {encoding}; mailcatch needs UTF8"
@@ -157,7 +161,7 @@ async fn migrate(client: &mut Client) -> Result<(), String> {
             let start = jiff::Timestamp::now().as_microsecond().max(1);
             let tx = client.transaction().await.map_err(describe)?;
             tx.batch_execute(SCHEMA_V1).await.map_err(describe)?;
-            tx.batch_execute(&format!("CREATE SEQUENCE message_seq START WITH {start}"))
+            tx.execute("INSERT INTO message_clock (last) VALUES ($1)", &[&start])
                 .await
                 .map_err(describe)?;
             tx.execute(

@@ -1,11 +1,11 @@
 //! Search on PostgreSQL, with exactly the memory engine's results.
 //!
 //! Each term of a [`Query`] becomes one SQL condition with the same meaning
-//! as the memory engine's matcher: text filters test, with `strpos`, columns
-//! holding the same normalised text the memory engine normalises on the
-//! fly (in a UTF-8 database a character substring is a byte substring, and
-//! `strpos` knows no case folding, collation or wildcards); the other
-//! filters compare numbers. Only the tables a query needs are joined.
+//! as the memory engine's matcher: text filters test, with `position` on
+//! bytes, columns holding the same normalised text the memory engine
+//! normalises on the fly (a byte substring test, like the memory engine's:
+//! no case folding, collation or wildcards); the other filters compare
+//! numbers. Only the tables a query needs are joined.
 
 use tokio_postgres::types::ToSql;
 
@@ -46,8 +46,8 @@ impl Condition {
 
     fn field(&mut self, column: &str, needle: &str) -> String {
         self.needs_fields = true;
-        let needle = self.bind(needle.to_string());
-        format!("strpos(f.{column}, {needle}) > 0")
+        let needle = self.bind(needle.as_bytes().to_vec());
+        format!("position({needle} IN f.{column}) > 0")
     }
 
     fn term(&mut self, term: &Term) -> String {
@@ -63,8 +63,8 @@ impl Condition {
         match filter {
             Filter::Text(finder) => {
                 self.needs_text = true;
-                let needle = String::from_utf8_lossy(finder.needle()).into_owned();
-                format!("strpos(t.text, {}) > 0", self.bind(needle))
+                let needle = self.bind(finder.needle().to_vec());
+                format!("position({needle} IN t.text) > 0")
             }
             Filter::From(needle) => self.field("from_", needle),
             Filter::To(needle) => self.field("to_", needle),
