@@ -430,7 +430,7 @@ pub struct StoreConfig {
     )]
     pub max_mailboxes: usize,
 
-    /// Keep messages in this SQLite database file (created if absent), so they survive restarts; in memory if unset.
+    /// Keep messages in this SQLite database file (created if absent), or in the PostgreSQL database a postgres:// URL names (several nodes may share it); in memory if unset.
     #[cfg_attr(
         feature = "cli",
         arg(
