@@ -235,8 +235,16 @@ async fn follow(
                     let _ = events.send(Event::Pruned { mailbox: None });
                 }
                 reconnected = true;
-                while let Some(payload) = notes.recv().await {
-                    handle(node, &payload, &pool, &events, &registry).await;
+                let mut batch = Vec::new();
+                while notes.recv_many(&mut batch, 256).await > 0 {
+                    // Mailbox changes arriving together cost one reload.
+                    let mut reload = false;
+                    for payload in batch.drain(..) {
+                        reload |= handle(node, &payload, &pool, &events, &registry).await;
+                    }
+                    if reload {
+                        reload_mailboxes(&pool, &registry, &events).await;
+                    }
                 }
                 drop(client);
                 driver.abort();
@@ -280,25 +288,26 @@ async fn listen(config: &Config) -> Result<Listening, String> {
     Ok((client, receiver, driver))
 }
 
-/// Republishes another node's change on this node's feed.
+/// Republishes another node's change on this node's feed; true when the
+/// mailboxes changed (the caller reloads them).
 async fn handle(
     node: u64,
     payload: &str,
     pool: &Pool,
     events: &broadcast::Sender<Event>,
     registry: &Registry,
-) {
+) -> bool {
     let Ok(note) = serde_json::from_str::<Note>(payload) else {
-        return;
+        return false;
     };
     if note.node == node {
-        return;
+        return false;
     }
     let name = |m: String| -> Arc<str> { registry.intern(&m).unwrap_or_else(|| Arc::from(m)) };
     let event = match note.change {
         Change::New { seq } => match load(pool, seq).await {
             Some(message) => Event::New(message),
-            None => return, // deleted meanwhile, or unreachable: a refetch will show it
+            None => return false, // deleted meanwhile, or unreachable: a refetch shows it
         },
         Change::Read { id, mailbox, read } => Event::Read {
             id,
@@ -320,12 +329,10 @@ async fn handle(
         Change::Truncated { mailbox } => Event::Truncated {
             mailbox: mailbox.map(name),
         },
-        Change::Mailboxes => {
-            reload_mailboxes(pool, registry, events).await;
-            return;
-        }
+        Change::Mailboxes => return true,
     };
     let _ = events.send(event);
+    false
 }
 
 async fn load(pool: &Pool, seq: u64) -> Option<Arc<crate::store::StoredMessage>> {
