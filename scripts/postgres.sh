@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL cluster on loopback for the tests (no Docker):
 #   scripts/postgres.sh start DIR   initdb + start in DIR, print its URL
 #   scripts/postgres.sh stop DIR    stop it and remove DIR
+#   scripts/postgres.sh pause DIR   stop the server, keep the cluster (outage tests)
+#   scripts/postgres.sh resume DIR  start it again on the same port
 # Uses Debian's binaries (package `postgresql`). As root the server runs as
 # the `postgres` user, since PostgreSQL refuses to run as root.
 set -euo pipefail
@@ -22,11 +24,19 @@ case "$action" in
     [ "$(id -u)" = 0 ] && chown postgres "$dir/.pw"
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U mailcatch --pwfile="$dir/.pw" \
       -A scram-sha-256 -E UTF8 --locale=C >"$dir/initdb.log" 2>&1
+    echo "$port" >"$dir/port"
+    "$0" resume "$dir"
+    echo "postgres://mailcatch:$password@127.0.0.1:$port/postgres?sslmode=disable"
+    ;;
+  resume)
+    port=$(cat "$dir/port")
     # Fast and small: a test cluster holds nothing worth an fsync.
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400 -c shared_buffers=64MB" \
       start >/dev/null
-    echo "postgres://mailcatch:$password@127.0.0.1:$port/postgres?sslmode=disable"
+    ;;
+  pause)
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
   stop)
     [ -d "$dir/data" ] && "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true

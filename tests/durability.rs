@@ -556,3 +556,100 @@ async fn a_postgres_password_never_shows_in_errors() {
     };
     assert!(!error.contains(real), "{error}");
 }
+
+/// A PostgreSQL cluster of the test's own (scripts/postgres.sh), which it
+/// may stop and start; removed on drop.
+struct OwnCluster {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl OwnCluster {
+    fn script(action: &str, dir: &Path) -> std::process::Output {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres.sh");
+        std::process::Command::new("bash")
+            .args([script, action, dir.to_str().unwrap()])
+            .output()
+            .unwrap()
+    }
+
+    fn start() -> OwnCluster {
+        let dir = common::fresh_database().with_extension("pg");
+        let output = OwnCluster::script("start", &dir);
+        assert!(output.status.success(), "{output:?}");
+        let url = String::from_utf8(output.stdout).unwrap().trim().to_string();
+        OwnCluster { dir, url }
+    }
+
+    fn pause(&self) {
+        assert!(OwnCluster::script("pause", &self.dir).status.success());
+    }
+
+    fn resume(&self) {
+        assert!(OwnCluster::script("resume", &self.dir).status.success());
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        OwnCluster::script("stop", &self.dir);
+    }
+}
+
+/// One SMTP transaction; the code of the reply to its data.
+async fn transaction(addr: std::net::SocketAddr, subject: &str) -> u16 {
+    let mut client = RawClient::connect(addr).await;
+    assert_eq!(client.command("EHLO outage").await, 250);
+    client
+        .send(format!(
+            "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: {subject}\r\n\r\nhello\r\n.\r\n"
+        ))
+        .await;
+    client.codes(4).await[3]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
+    // Its own cluster, as it stops the server: needs the binaries CI installs.
+    if common::postgres_or_skip("a_postgres_outage_refuses_for_now_and_recovers_without_restart")
+        .is_none()
+    {
+        return;
+    }
+    let cluster = OwnCluster::start();
+    let node = Server::start_on(&cluster.url, &[]).await;
+    assert_eq!(transaction(node.smtp, "before").await, 250);
+
+    cluster.pause();
+    // A temporary failure: the sender's queue retries later.
+    assert_eq!(transaction(node.smtp, "during").await, 451);
+    let listing = node.get("/api/v1/messages").await;
+    assert_eq!(listing.status(), 503);
+    assert!(listing.text().await.unwrap().contains("unavailable"));
+    assert_eq!(node.get("/livez").await.status(), 200);
+
+    cluster.resume();
+    let mut delivered = false;
+    for _ in 0..100 {
+        if transaction(node.smtp, "after").await == 250 {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "mail flows again once the database is back");
+    let list = node.json("/api/v1/messages").await;
+    let subjects: Vec<&str> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects.first(), Some(&"after"));
+    assert_eq!(subjects.last(), Some(&"before"));
+    assert!(
+        !subjects.contains(&"during"),
+        "a refused message was stored"
+    );
+    node.kill().await;
+}
