@@ -37,13 +37,24 @@ impl Server {
 
     /// The binary on `database`: a file path or a `postgres://` URL.
     async fn start_on(database: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_capped(database, env, 0).await
+    }
+
+    /// The binary on `database`, keeping at most `max` messages (0: all).
+    async fn start_capped(database: &str, env: &[(&str, &str)], max: usize) -> Server {
         let (smtp_port, http_port) = (free_port(), free_port());
         let mut command = Command::new(BIN);
         command
             .args(["--database", database])
             .args(["--smtp", &format!("127.0.0.1:{smtp_port}")])
             .args(["--listen", &format!("127.0.0.1:{http_port}")])
-            .args(["--max", "0", "--max-message-size", "1", "--quiet"])
+            .args([
+                "--max",
+                &max.to_string(),
+                "--max-message-size",
+                "1",
+                "--quiet",
+            ])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -597,7 +608,7 @@ impl Drop for OwnCluster {
 }
 
 /// One SMTP transaction; the code of the reply to its data.
-async fn transaction(addr: std::net::SocketAddr, subject: &str) -> u16 {
+async fn transaction(addr: std::net::SocketAddr, subject: String) -> u16 {
     let mut client = RawClient::connect(addr).await;
     assert_eq!(client.command("EHLO outage").await, 250);
     client
@@ -618,11 +629,11 @@ async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
     }
     let cluster = OwnCluster::start();
     let node = Server::start_on(&cluster.url, &[]).await;
-    assert_eq!(transaction(node.smtp, "before").await, 250);
+    assert_eq!(transaction(node.smtp, "before".into()).await, 250);
 
     cluster.pause();
     // A temporary failure: the sender's queue retries later.
-    assert_eq!(transaction(node.smtp, "during").await, 451);
+    assert_eq!(transaction(node.smtp, "during".into()).await, 451);
     let listing = node.get("/api/v1/messages").await;
     assert_eq!(listing.status(), 503);
     assert!(listing.text().await.unwrap().contains("unavailable"));
@@ -631,7 +642,7 @@ async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
     cluster.resume();
     let mut delivered = false;
     for _ in 0..100 {
-        if transaction(node.smtp, "after").await == 250 {
+        if transaction(node.smtp, "after".into()).await == 250 {
             delivered = true;
             break;
         }
@@ -652,4 +663,32 @@ async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
         "a refused message was stored"
     );
     node.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_cap_holds_for_the_whole_cluster() {
+    let Some(server) = common::postgres_or_skip("the_message_cap_holds_for_the_whole_cluster")
+    else {
+        return;
+    };
+    let database = common::fresh_postgres(&server).await;
+    let a = Server::start_capped(&database, &[], 5).await;
+    let b = Server::start_capped(&database, &[], 5).await;
+    // Both nodes at once, so their evictions race.
+    let sends = (0..6).flat_map(|n| {
+        [
+            tokio::spawn(transaction(a.smtp, format!("a{n}"))),
+            tokio::spawn(transaction(b.smtp, format!("b{n}"))),
+        ]
+    });
+    for send in sends.collect::<Vec<_>>() {
+        assert_eq!(send.await.unwrap(), 250);
+    }
+    for node in [&a, &b] {
+        let list = node.json("/api/v1/messages").await;
+        assert_eq!(list["total"], 5, "{list}");
+        assert_eq!(list["messages"].as_array().unwrap().len(), 5);
+    }
+    a.kill().await;
+    b.kill().await;
 }
