@@ -1,8 +1,10 @@
 //! The nodes' shared change feed, by LISTEN/NOTIFY.
 //!
-//! Every event a node publishes is also sent, after its commit, as a
-//! notification on the `mailcatch` channel (a small JSON payload naming the
-//! sending node; a new message by its sequence number only). Every node
+//! Every event a node publishes is also sent as a notification on the
+//! `mailcatch` channel (a small JSON payload naming the sending node): a
+//! new message, by its sequence number only, inside the transaction that
+//! stores it (PostgreSQL delivers it at the commit); other changes after
+//! their commit. Every node
 //! listens on a connection of its own and republishes the others' changes
 //! on its own feed, loading new messages first, and reloads its mailbox
 //! registry when mailboxes change. A node that lost its listening
@@ -24,7 +26,7 @@ use crate::store::Event;
 use crate::store::mailbox::Registry;
 
 /// The notification channel.
-const CHANNEL: &str = "mailcatch";
+pub(super) const CHANNEL: &str = "mailcatch";
 /// Changes waiting to be sent; beyond this the others get one refetch.
 const OUTGOING: usize = 4096;
 /// Notifications received but not yet handled.
@@ -149,12 +151,26 @@ impl Feed {
         )));
     }
 
+    /// The payload announcing message `seq`: sent inside the transaction
+    /// that stores it, so the others hear of every committed message, even
+    /// when this node dies right after the commit.
+    pub fn new_message(&self, seq: u64) -> String {
+        serde_json::to_string(&Note {
+            node: self.node,
+            change: Change::New { seq },
+        })
+        .unwrap_or_default()
+    }
+
     /// Queues an event of this node for the others (never blocks; a full
-    /// queue becomes one refetch).
+    /// queue becomes one refetch). New messages went out with their commit.
     pub fn announce(&self, event: &Event) {
         let Some(change) = Change::of(event) else {
             return;
         };
+        if let Change::New { .. } = change {
+            return;
+        }
         let Some(sender) = self.outgoing.lock().clone() else {
             return;
         };

@@ -138,6 +138,12 @@ impl PgStore {
             .map_err(db_error)?;
         rows.insert(&tx).await.map_err(db_error)?;
         let evicted = evict_over_limits(&tx, &self.limits).await?;
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&feed::CHANNEL, &self.feed.new_message(seq as u64)],
+        )
+        .await
+        .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok((message, evicted))
     }
