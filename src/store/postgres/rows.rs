@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::store::id::MessageId;
@@ -69,60 +70,82 @@ impl NewRows {
         })
     }
 
-    /// Writes every row (inside the caller's transaction).
+    /// Writes every row (inside the caller's transaction). The statements
+    /// are issued together: the driver pipelines them, so storing a
+    /// message costs about one round trip instead of one per table.
     pub async fn insert(&self, db: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
         let message = &self.message;
         let seq = message.id.seq as i64;
-        db.execute(
+        let (id, created) = (message.id(), message.created.as_microsecond());
+        let (size, kept) = (message.size() as i64, message.footprint() as i64);
+        let (attachments, inline) = (
+            message.summary.attachments as i32,
+            message.summary.inline as i32,
+        );
+        let mailbox: &str = &message.mailbox;
+        let messages_params: &[&(dyn ToSql + Sync)] = &[
+            &seq,
+            &id,
+            &created,
+            &size,
+            &kept,
+            &self.tags_json,
+            &attachments,
+            &inline,
+            &mailbox,
+        ];
+        let messages = db.execute(
             "INSERT INTO messages
                 (seq, id, created, size, kept, read, tags, attachments, inline, mailbox)
              VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, $9)",
-            &[
-                &seq,
-                &message.id(),
-                &message.created.as_microsecond(),
-                &(message.size() as i64),
-                &(message.footprint() as i64),
-                &self.tags_json,
-                &(message.summary.attachments as i32),
-                &(message.summary.inline as i32),
-                &&*message.mailbox,
-            ],
-        )
-        .await?;
+            messages_params,
+        );
         let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
-        db.execute(
+        let (from, to, cc, bcc) = (
+            from.as_bytes(),
+            to.as_bytes(),
+            cc.as_bytes(),
+            bcc.as_bytes(),
+        );
+        let (reply_to, subject, message_id) = (
+            reply_to.as_bytes(),
+            subject.as_bytes(),
+            message_id.as_bytes(),
+        );
+        let fields_params: &[&(dyn ToSql + Sync)] = &[
+            &seq,
+            &from,
+            &to,
+            &cc,
+            &bcc,
+            &reply_to,
+            &subject,
+            &message_id,
+        ];
+        let fields = db.execute(
             "INSERT INTO message_fields
                 (seq, from_, to_, cc, bcc, reply_to, subject, message_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &seq,
-                &from.as_bytes(),
-                &to.as_bytes(),
-                &cc.as_bytes(),
-                &bcc.as_bytes(),
-                &reply_to.as_bytes(),
-                &subject.as_bytes(),
-                &message_id.as_bytes(),
-            ],
-        )
-        .await?;
-        db.execute(
+            fields_params,
+        );
+        let search_text = message.summary.search_text.as_bytes();
+        let text_params: &[&(dyn ToSql + Sync)] = &[&seq, &search_text];
+        let text = db.execute(
             "INSERT INTO message_text (seq, text) VALUES ($1, $2)",
-            &[&seq, &message.summary.search_text.as_bytes()],
-        )
-        .await?;
-        db.execute(
+            text_params,
+        );
+        let summary_params: &[&(dyn ToSql + Sync)] = &[&seq, &self.summary_json, &self.meta_json];
+        let summary = db.execute(
             "INSERT INTO message_summary (seq, summary, meta) VALUES ($1, $2, $3)",
-            &[&seq, &self.summary_json, &self.meta_json],
-        )
-        .await?;
+            summary_params,
+        );
         let (data, lz4) = message.raw_kept().kept();
-        db.execute(
+        let raw_params: &[&(dyn ToSql + Sync)] = &[&seq, &lz4, &data];
+        let raw = db.execute(
             "INSERT INTO message_raw (seq, lz4, data) VALUES ($1, $2, $3)",
-            &[&seq, &lz4, &data],
-        )
-        .await?;
+            raw_params,
+        );
+        futures_util::try_join!(messages, fields, text, summary, raw)?;
         add_tag_rows(db, seq, &self.tags).await
     }
 }
