@@ -3,6 +3,8 @@
 #  1. the Rust test suite: unit tests, real-client SMTP/HTTP/WebSocket tests,
 #     and browser tests (skipped with a SKIP line when Chromium is missing,
 #     unless MAILCATCH_REQUIRE_BROWSER=1);
+#     the API, WebSocket and SMTP suites again on SQLite and on PostgreSQL
+#     (MAILCATCH_TEST_POSTGRES: scripts/postgres.sh starts a throwaway one);
 #  2. the Mailpit and MailHog client packages against a live mailcatch
 #     (tests/compat/run.sh; when npm is here,
 #     or always when MAILCATCH_REQUIRE_CLIENTS=1);
@@ -30,6 +32,23 @@ MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
   --test api_message --test api_messages --test api_search --test api_security \
   --test api_send_tags_chaos --test api_wait --test api_ws --test mailboxes --test smtp_clients --test smtp_protocol \
   --test outbound --test ui_http 2>&1 | tee -a "$log"
+
+# A subset again on PostgreSQL (each server gets a fresh database on the
+# MAILCATCH_TEST_POSTGRES server): the suites that exercise every store
+# operation, search and the feed; the rest is engine-independent. Left out:
+# `stats_are_debounced`, which assumes 50 inserts within its 250 ms window.
+if [ -n "${MAILCATCH_TEST_POSTGRES:-}" ]; then
+  echo "== again on the PostgreSQL engine"
+  MAILCATCH_TEST_ENGINE=postgres cargo test --locked --no-fail-fast \
+    --test api_message --test api_messages --test api_search --test api_send_tags_chaos \
+    --test api_wait --test api_ws --test mailboxes --test smtp_protocol \
+    -- --skip stats_are_debounced 2>&1 | tee -a "$log"
+elif [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ]; then
+  echo "MAILCATCH_TEST_POSTGRES is unset but MAILCATCH_REQUIRE_CLIENTS=1" >&2
+  exit 1
+else
+  echo "SKIP: MAILCATCH_TEST_POSTGRES unset, PostgreSQL engine suites not run"
+fi
 
 if [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ] || command -v npm >/dev/null 2>&1; then
   bash tests/compat/run.sh

@@ -566,7 +566,7 @@ pub struct StoreConfig {
     )]
     pub max_mailboxes: usize,
 
-    /// Keep messages in this SQLite database file (created if absent), so they survive restarts; in memory if unset.
+    /// Keep messages in this SQLite database file (created if absent), or in the PostgreSQL database a postgres:// URL names (several nodes may share it); in memory if unset.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -734,9 +734,9 @@ impl Config {
     pub fn engine(&self) -> Result<crate::store::Engine, String> {
         match self.store.database.as_deref().map(str::trim) {
             None | Some("") => Ok(crate::store::Engine::Memory),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(
-                "--database: PostgreSQL is not supported yet; give a file path for SQLite".into(),
-            ),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                crate::store::PostgresUrl::parse(url).map(crate::store::Engine::Postgres)
+            }
             Some(path) => Ok(crate::store::Engine::Sqlite(path.into())),
         }
     }

@@ -61,7 +61,7 @@ pub struct Running {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let settings = Settings::resolve(config)?;
     let max_age = settings.limits.max_age;
-    let app = Arc::new(App::open(settings)?);
+    let app = Arc::new(App::open(settings).await?);
     let shutdown = Shutdown::new();
     let mut tasks = JoinSet::new();
 

@@ -60,9 +60,10 @@ pub use wait::{Cursor, Outcome, WaitError, WaitRequest};
 
 impl App {
     /// Opens the store the settings name and builds the core around it.
-    pub(crate) fn open(settings: Settings) -> Result<App, crate::running::StartError> {
+    pub(crate) async fn open(settings: Settings) -> Result<App, crate::running::StartError> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let store = Store::open(&settings.engine, settings.limits, events.clone())
+        let store = Store::connect(&settings.engine, settings.limits, events.clone())
+            .await
             .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
         let mailbox_keys = store.mailbox_keys();
         let links = crate::check::linkcheck::LinkChecker::new(

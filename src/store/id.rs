@@ -87,6 +87,13 @@ impl IdGenerator {
                 Err(actual) => prev = actual,
             }
         };
+        self.id_for(seq)
+    }
+
+    /// The ID of sequence number `seq` handed out elsewhere (a database's
+    /// own sequence, shared by several processes), suffixed with this
+    /// generator's salt.
+    pub fn id_for(&self, seq: u64) -> MessageId {
         let mut text = String::with_capacity(ID_LEN);
         encode(seq, &mut text);
         encode(scramble(seq ^ self.salt), &mut text);

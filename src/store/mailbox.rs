@@ -241,6 +241,23 @@ impl Registry {
         Ok(mailbox)
     }
 
+    /// Replaces every mailbox by `loaded` (plus `default`): what another
+    /// process sharing the database now has.
+    pub fn replace(&self, loaded: Vec<Mailbox>) {
+        let fresh = Registry::new(loaded, self.limit);
+        let mut mailboxes = self.mailboxes.write();
+        // The SMTP passwords follow: gone ones forgotten, new ones taken.
+        for name in mailboxes.keys() {
+            if !fresh.mailboxes.read().contains_key(name) {
+                self.keys.remove(name);
+            }
+        }
+        for mailbox in fresh.mailboxes.read().values() {
+            self.keys.follow(mailbox);
+        }
+        *mailboxes = fresh.mailboxes.into_inner();
+    }
+
     /// Removes a mailbox (`default` stays: it is only emptied).
     pub fn remove(&self, name: &str) {
         if name != DEFAULT_MAILBOX {

@@ -47,8 +47,10 @@ impl Store {
         if limit > 0 && self.mailboxes.len() >= limit {
             return Ok(Err(CreateRefusal::TooMany(limit)));
         }
-        if let Backend::Sqlite(db) = &self.backend {
-            db.save_mailbox(&mailbox).await?;
+        match &self.backend {
+            Backend::Sqlite(db) => db.save_mailbox(&mailbox).await?,
+            Backend::Postgres(db) => db.save_mailbox(&mailbox).await?,
+            Backend::Memory(_) => {}
         }
         let created = self.mailboxes.add(mailbox);
         if created.is_ok() {
@@ -80,8 +82,10 @@ impl Store {
         let query = Query::everything().scoped(&Scope::one(mailbox.name.clone()));
         self.delete(Selection::Matching(&query)).await?;
         if name != DEFAULT_MAILBOX {
-            if let Backend::Sqlite(db) = &self.backend {
-                db.remove_mailbox(name).await?;
+            match &self.backend {
+                Backend::Sqlite(db) => db.remove_mailbox(name).await?,
+                Backend::Postgres(db) => db.remove_mailbox(name).await?,
+                Backend::Memory(_) => {}
             }
             self.mailboxes.remove(name);
             self.publish(Event::Mailboxes);
@@ -103,6 +107,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.mailbox_counts()),
             Backend::Sqlite(db) => db.mailbox_counts().await,
+            Backend::Postgres(db) => db.mailbox_counts().await,
         }
     }
 }

@@ -15,6 +15,7 @@ mod mailboxes;
 mod memory;
 mod message;
 pub(crate) mod parts;
+mod postgres;
 mod raw;
 mod scoped;
 pub(crate) mod search;
@@ -39,6 +40,7 @@ pub use scoped::ScopedStore;
 pub use search::{Literal, Query};
 
 use memory::MemoryStore;
+use postgres::PgStore;
 use sqlite::SqliteStore;
 
 /// Reading a message at least this large (decompressing, parsing) takes long
@@ -100,6 +102,46 @@ pub enum Engine {
     Memory,
     /// An SQLite database file: survives restarts.
     Sqlite(PathBuf),
+    /// A PostgreSQL database that several processes can share.
+    Postgres(PostgresUrl),
+}
+
+/// A `postgres://` URL (or libpq `key=value` words), checked; its `Debug`
+/// form leaves the password out, so settings can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    /// Checks the URL (the error never quotes it).
+    pub fn parse(url: &str) -> Result<PostgresUrl, String> {
+        postgres::schema::parse(url)?;
+        Ok(PostgresUrl(url.to_string()))
+    }
+
+    /// The URL without its password.
+    pub fn redacted(&self) -> String {
+        postgres::schema::parse(&self.0)
+            .map(|config| postgres::schema::redacted(&config))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgresUrl({})", self.redacted())
+    }
+}
+
+/// Why the store could not be opened; the message names the database
+/// (never a password).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The SQLite file was refused.
+    #[error(transparent)]
+    Sqlite(#[from] sqlite::OpenError),
+    /// PostgreSQL could not be reached or its schema was refused.
+    #[error("{0}")]
+    Postgres(String),
 }
 
 /// A store operation that could not be carried out. Nothing was changed.
@@ -168,6 +210,7 @@ pub enum Selection<'a> {
 enum Backend {
     Memory(MemoryStore),
     Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 /// The messages of a running mailcatch, whichever [`Engine`] keeps them.
@@ -175,7 +218,9 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     limits: StoreLimits,
-    mailboxes: mailbox::Registry,
+    /// Shared with the PostgreSQL engine's feed, which reloads it when
+    /// another node changes the mailboxes.
+    mailboxes: Arc<mailbox::Registry>,
     /// Held while a mailbox is created, so two creations of one name
     /// cannot both write it.
     creating: tokio::sync::Mutex<()>,
@@ -184,28 +229,58 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the engine; events go to `events`.
+    /// Opens the engine; events go to `events`. PostgreSQL needs
+    /// [`Store::connect`].
     pub(crate) fn open(
         engine: &Engine,
         limits: StoreLimits,
         events: broadcast::Sender<Event>,
-    ) -> Result<Store, sqlite::OpenError> {
+    ) -> Result<Store, OpenError> {
         let backend = match engine {
             Engine::Memory => Backend::Memory(MemoryStore::new(limits)),
             Engine::Sqlite(path) => Backend::Sqlite(SqliteStore::open(path, limits)?),
+            Engine::Postgres(_) => {
+                return Err(OpenError::Postgres(
+                    "PostgreSQL is opened asynchronously".into(),
+                ));
+            }
         };
+        Ok(Store::around(backend, limits, events))
+    }
+
+    /// Opens any engine, connecting to PostgreSQL if it is the one.
+    pub(crate) async fn connect(
+        engine: &Engine,
+        limits: StoreLimits,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Store, OpenError> {
+        let Engine::Postgres(url) = engine else {
+            return Store::open(engine, limits, events);
+        };
+        let db = PgStore::open(&url.0, limits)
+            .await
+            .map_err(OpenError::Postgres)?;
+        let store = Store::around(Backend::Postgres(db), limits, events.clone());
+        if let Backend::Postgres(db) = &store.backend {
+            db.follow(events, store.mailboxes.clone()).await;
+        }
+        Ok(store)
+    }
+
+    fn around(backend: Backend, limits: StoreLimits, events: broadcast::Sender<Event>) -> Store {
         let loaded = match &backend {
             Backend::Memory(_) => Vec::new(),
             Backend::Sqlite(db) => db.take_loaded_mailboxes(),
+            Backend::Postgres(db) => db.take_loaded_mailboxes(),
         };
-        Ok(Store {
+        Store {
             backend,
             limits,
-            mailboxes: mailbox::Registry::new(loaded, limits.max_mailboxes),
+            mailboxes: Arc::new(mailbox::Registry::new(loaded, limits.max_mailboxes)),
             creating: tokio::sync::Mutex::new(()),
             events,
             deleted: AtomicU64::new(0),
-        })
+        }
     }
 
     /// An in-memory store with its own feed: for tests and tools.
@@ -224,6 +299,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(_) => ("memory", None),
             Backend::Sqlite(db) => ("sqlite", Some(db.path())),
+            Backend::Postgres(_) => ("postgres", None),
         }
     }
 
@@ -233,6 +309,9 @@ impl Store {
     }
 
     pub(super) fn publish(&self, event: Event) {
+        if let Backend::Postgres(db) = &self.backend {
+            db.announce(&event);
+        }
         let _ = self.events.send(event);
     }
 
@@ -265,6 +344,7 @@ impl Store {
         let (message, evicted) = match &self.backend {
             Backend::Memory(mem) => mem.insert(mailbox, incoming, summary, tags),
             Backend::Sqlite(db) => db.insert(mailbox, incoming, summary, tags).await?,
+            Backend::Postgres(db) => db.insert(mailbox, incoming, summary, tags).await?,
         };
         self.publish(Event::New(message.clone()));
         if evicted > 0 {
@@ -295,6 +375,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.get(id)),
             Backend::Sqlite(db) => db.get(id).await,
+            Backend::Postgres(db) => db.get(id).await,
         }
     }
 
@@ -310,6 +391,7 @@ impl Store {
                     .map_err(|e| StoreError::Unavailable(format!("reading failed: {e}")))
             }
             Backend::Sqlite(db) => db.raw(message.id.seq).await,
+            Backend::Postgres(db) => db.raw(message.id.seq).await,
         }
     }
 
@@ -321,6 +403,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.latest(query)),
             Backend::Sqlite(db) => db.latest(query).await,
+            Backend::Postgres(db) => db.latest(query).await,
         }
     }
 
@@ -329,6 +412,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.counts()),
             Backend::Sqlite(db) => Ok(db.counts()),
+            Backend::Postgres(db) => db.counts().await,
         }
     }
 
@@ -343,6 +427,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.list(start, limit, before)),
             Backend::Sqlite(db) => db.list(start, limit, before).await,
+            Backend::Postgres(db) => db.list(start, limit, before).await,
         }
     }
 
@@ -356,6 +441,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.search(query, start, limit)),
             Backend::Sqlite(db) => db.search(query, start, limit).await,
+            Backend::Postgres(db) => db.search(query, start, limit).await,
         }
     }
 
@@ -366,6 +452,7 @@ impl Store {
             (Backend::Memory(mem), Selection::Ids(ids)) => mem.set_read(Some(ids), read),
             (Backend::Memory(mem), Selection::Matching(q)) => mem.set_read_matching(q, read),
             (Backend::Sqlite(db), which) => db.set_read(which, read).await?,
+            (Backend::Postgres(db), which) => db.set_read(which, read).await?,
         };
         let count = changed.len();
         if count > MAX_DELETE_EVENTS {
@@ -400,9 +487,15 @@ impl Store {
                 self.truncated(count);
                 return Ok(count);
             }
+            (Backend::Postgres(db), Selection::All) => {
+                let count = db.delete_all().await?;
+                self.truncated(count);
+                return Ok(count);
+            }
             (Backend::Memory(mem), Selection::Ids(ids)) => mem.delete(ids),
             (Backend::Memory(mem), Selection::Matching(q)) => mem.delete_matching(q),
             (Backend::Sqlite(db), which) => db.delete(which).await?,
+            (Backend::Postgres(db), which) => db.delete(which).await?,
         };
         let count = deleted.len();
         self.publish_deleted(deleted);
@@ -416,6 +509,7 @@ impl Store {
         let deleted = match &self.backend {
             Backend::Memory(mem) => mem.delete_matching(&query),
             Backend::Sqlite(db) => db.delete(Selection::Matching(&query)).await?,
+            Backend::Postgres(db) => db.delete(Selection::Matching(&query)).await?,
         };
         self.count_deleted(deleted.len() as u64);
         self.publish(Event::Truncated {
@@ -439,6 +533,7 @@ impl Store {
         let evicted = match &self.backend {
             Backend::Memory(mem) => mem.evict_before(cutoff),
             Backend::Sqlite(db) => db.evict_before(cutoff).await?,
+            Backend::Postgres(db) => db.evict_before(cutoff).await?,
         };
         if evicted > 0 {
             self.count_deleted(evicted);
@@ -453,6 +548,7 @@ impl Store {
         let found = match &self.backend {
             Backend::Memory(mem) => mem.set_tags(ids, &tags),
             Backend::Sqlite(db) => db.set_tags(ids, &tags).await?,
+            Backend::Postgres(db) => db.set_tags(ids, &tags).await?,
         };
         for Changed { id, mailbox } in found {
             self.publish(Event::Tags {
@@ -469,6 +565,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => Ok(mem.tag_counts()),
             Backend::Sqlite(db) => db.tag_counts().await,
+            Backend::Postgres(db) => db.tag_counts().await,
         }
     }
 
@@ -477,6 +574,7 @@ impl Store {
         match &self.backend {
             Backend::Memory(mem) => mem.rewrite_tag(from, to),
             Backend::Sqlite(db) => db.rewrite_tag(from, to).await?,
+            Backend::Postgres(db) => db.rewrite_tag(from, to).await?,
         }
         self.publish(Event::Pruned { mailbox: None });
         Ok(())
@@ -485,8 +583,10 @@ impl Store {
     /// Waits until every acknowledged write is on disk and the engine's
     /// threads have stopped.
     pub(crate) async fn close(&self) {
-        if let Backend::Sqlite(db) = &self.backend {
-            db.close().await;
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
+            Backend::Memory(_) => {}
         }
     }
 }

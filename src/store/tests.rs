@@ -37,6 +37,40 @@ where
     let (events, _) = broadcast::channel(16);
     let store = Store::open(&Engine::Sqlite(dir.0.join("mail.db")), limits, events).unwrap();
     check(store).await;
+    if let Some(store) = on_postgres(limits).await {
+        check(store).await;
+    }
+}
+
+/// A store on a fresh database of the `MAILCATCH_TEST_POSTGRES` server, if
+/// one is named (CI names one; see scripts/postgres.sh).
+async fn on_postgres(limits: StoreLimits) -> Option<Store> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let url = std::env::var("MAILCATCH_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!(
+        "mc_unit_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("MAILCATCH_TEST_POSTGRES is reachable");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = driver.await;
+    let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    let url = format!("{server}/{name}?{query}");
+    let (events, _) = broadcast::channel(16);
+    let engine = Engine::Postgres(super::PostgresUrl::parse(&url).unwrap());
+    Some(Store::connect(&engine, limits, events).await.unwrap())
 }
 
 fn limits(max_messages: usize, max_bytes: usize) -> StoreLimits {
@@ -344,8 +378,13 @@ async fn search_gives_the_same_results_on_every_engine() {
     )
     .unwrap();
     results.push(collect(sqlite).await);
-    for (query, (memory, sqlite)) in queries.iter().zip(results[0].iter().zip(&results[1])) {
-        assert_eq!(memory, sqlite, "{query}");
+    if let Some(postgres) = on_postgres(StoreLimits::default()).await {
+        results.push(collect(postgres).await);
+    }
+    for other in &results[1..] {
+        for (query, (memory, other)) in queries.iter().zip(results[0].iter().zip(other)) {
+            assert_eq!(memory, other, "{query}");
+        }
     }
     assert_eq!(results[0][0], ["Files", "Lunch", "Invoice 7", "3/3"]);
 }

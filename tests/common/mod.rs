@@ -9,13 +9,19 @@ pub async fn start() -> Running {
 }
 
 /// Starts mailcatch after `adjust` has tweaked the configuration, on the
-/// engine `MAILCATCH_TEST_ENGINE` names (`memory`, the default, or
-/// `sqlite`, which gives each server a fresh database file), so the same
-/// tests check every engine.
+/// engine `MAILCATCH_TEST_ENGINE` names (`memory`, the default; `sqlite`,
+/// which gives each server a fresh database file; or `postgres`, which
+/// gives each a fresh database on the `MAILCATCH_TEST_POSTGRES` server),
+/// so the same tests check every engine.
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
     let mut config = Config::ephemeral();
-    if engine_under_test() == "sqlite" {
-        config.store.database = Some(fresh_database().display().to_string());
+    match engine_under_test().as_str() {
+        "sqlite" => config.store.database = Some(fresh_database().display().to_string()),
+        "postgres" => {
+            let url = postgres_server().expect("MAILCATCH_TEST_POSTGRES names a server");
+            config.store.database = Some(fresh_postgres(&url).await);
+        }
+        _ => {}
     }
     adjust(&mut config);
     mailcatch::start(config).await.expect("mailcatch starts")
@@ -37,6 +43,62 @@ pub fn fresh_database() -> std::path::PathBuf {
     let dir = scratch.join(format!("mailcatch-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     dir.join(format!("{}.db", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// The PostgreSQL server tests may use (`MAILCATCH_TEST_POSTGRES`, a
+/// `postgres://` URL of a user who may create databases), if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("MAILCATCH_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The PostgreSQL server for a test, or `None` after a `SKIP` line when
+/// there is none (a failure when clients are required, as in CI).
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    let url = postgres_server();
+    if url.is_none() {
+        assert!(
+            !require_clients(),
+            "MAILCATCH_TEST_POSTGRES is unset but MAILCATCH_REQUIRE_CLIENTS=1"
+        );
+        eprintln!("SKIP {test}: MAILCATCH_TEST_POSTGRES names no PostgreSQL server");
+    }
+    url
+}
+
+/// A new, empty database on the server `url` names; returns its URL. The
+/// databases are left for the throwaway test cluster to take with it.
+pub async fn fresh_postgres(url: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "mc_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to MAILCATCH_TEST_POSTGRES");
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("CREATE DATABASE");
+    drop(client);
+    let _ = driver.await;
+    with_database(url, &name)
+}
+
+/// `url` with its database replaced by `name` (query parameters kept).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    if query.is_empty() {
+        format!("{server}/{name}")
+    } else {
+        format!("{server}/{name}?{query}")
+    }
 }
 
 /// A loopback port that was free a moment ago.

@@ -1,0 +1,548 @@
+//! The PostgreSQL engine: every message in one database that several
+//! mailcatch processes ("nodes") share, so they act as one catcher.
+//!
+//! Each operation takes a pooled connection; a write is one transaction,
+//! and `insert` returns after its COMMIT (so a 250 means committed). `seq`
+//! comes from one clock row in the database, so IDs are unique across nodes, and
+//! totals are queried rather than kept in memory, so every node reports the
+//! same. Changes reach the other nodes' change feeds by LISTEN/NOTIFY (see
+//! [`feed`]).
+
+mod feed;
+mod mailboxes;
+mod rows;
+pub(crate) mod schema;
+mod search;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::{Config, GenericClient, NoTls};
+
+use super::id::IdGenerator;
+use super::message::{Incoming, StoredMessage, Summary};
+use super::raw::RawMessage;
+use super::{Changed, Counts, MessageId, Page, Query, Selection, StoreError, StoreLimits};
+use super::{mailbox, tag_index};
+use rows::{MESSAGE_COLUMNS, MESSAGE_TABLES, NewRows, read_message};
+use search::Condition;
+
+pub(crate) use feed::Feed;
+
+/// Connections a node keeps open at most (the listener has its own).
+const POOL_SIZE: usize = 16;
+
+/// How long an operation waits for a connection before it fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Eviction deletes one message per statement; this bounds the loop.
+const MAX_EVICTIONS_PER_INSERT: u64 = 10_000;
+
+pub(crate) struct PgStore {
+    pool: Pool,
+    config: Config,
+    limits: StoreLimits,
+    /// Suffixes the IDs of this node's messages.
+    ids: IdGenerator,
+    /// The mailboxes found at open, handed to the store's registry once.
+    loaded_mailboxes: parking_lot::Mutex<Vec<mailbox::Mailbox>>,
+    feed: Feed,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("database: {e}"))
+}
+
+fn db_error(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(format!("database: {}", schema::describe(&e)))
+}
+
+impl PgStore {
+    /// Connects, prepares the schema and loads the mailboxes.
+    pub async fn open(url: &str, limits: StoreLimits) -> Result<PgStore, String> {
+        let config = schema::parse(url)?;
+        let shown = schema::redacted(&config);
+        let fail = |reason: String| format!("database {shown}: {reason}");
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|e| fail(format!("cannot connect: {}", pool_error(&e))))?;
+        schema::prepare(&mut client).await.map_err(fail)?;
+        let loaded = mailboxes::load(&**client)
+            .await
+            .map_err(|e| fail(schema::describe(&e)))?;
+        drop(client);
+        tracing::info!(database = %shown, "PostgreSQL storage ready");
+        Ok(PgStore {
+            pool,
+            config,
+            limits,
+            ids: IdGenerator::default(),
+            loaded_mailboxes: parking_lot::Mutex::new(loaded),
+            feed: Feed::new(),
+        })
+    }
+
+    /// The mailboxes stored in the database (given out once, at open).
+    pub fn take_loaded_mailboxes(&self) -> Vec<mailbox::Mailbox> {
+        std::mem::take(&mut *self.loaded_mailboxes.lock())
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| unavailable(pool_error(&e)))
+    }
+
+    pub async fn insert(
+        &self,
+        mailbox: Arc<str>,
+        incoming: Incoming,
+        summary: Summary,
+        tags: Vec<String>,
+    ) -> Result<(Arc<StoredMessage>, u64), StoreError> {
+        let mut client = self.client().await?;
+        let seq: i64 = client
+            .query_one(
+                "UPDATE message_clock SET last = greatest(last + 1,
+                    (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT)
+                 RETURNING last",
+                &[],
+            )
+            .await
+            .map_err(db_error)?
+            .get(0);
+        let id = self.ids.id_for(seq as u64);
+        let message = Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags));
+        let rows = NewRows::encode(message.clone())
+            .map_err(|e| unavailable(format!("cannot encode the message: {e}")))?;
+        let tx = tokio_postgres::Client::transaction(&mut client)
+            .await
+            .map_err(db_error)?;
+        rows.insert(&tx).await.map_err(db_error)?;
+        let evicted = evict_over_limits(&tx, &self.limits).await?;
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&feed::CHANNEL, &self.feed.new_message(seq as u64)],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok((message, evicted))
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Arc<StoredMessage>>, StoreError> {
+        let Some(seq) = MessageId::parse_seq(id) else {
+            return Ok(None);
+        };
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_TABLES} WHERE m.seq = $1 AND m.id = $2"
+                ),
+                &[&(seq as i64), &id],
+            )
+            .await
+            .map_err(db_error)?;
+        row.map(|row| read_message(&row).map_err(unavailable))
+            .transpose()
+    }
+
+    pub async fn raw(&self, seq: u64) -> Result<Bytes, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT r.lz4, r.data, m.size FROM message_raw r JOIN messages m USING (seq)
+                 WHERE seq = $1",
+                &[&(seq as i64)],
+            )
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| unavailable("the message was deleted meanwhile"))?;
+        let (lz4, data, size): (bool, Vec<u8>, i64) = (row.get(0), row.get(1), row.get(2));
+        RawMessage::unpack(data, lz4, size as usize)
+            .ok_or_else(|| unavailable("stored message does not decompress"))
+    }
+
+    pub async fn latest(
+        &self,
+        query: Option<&Query>,
+    ) -> Result<Option<Arc<StoredMessage>>, StoreError> {
+        let everything = Query::everything();
+        let condition = Condition::of(query.unwrap_or(&everything));
+        let client = self.client().await?;
+        let newest: Vec<i64> = client
+            .query(&condition.matches_sql(Some(1)), &condition.params())
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Ok(load(&**client, &newest).await?.pop())
+    }
+
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        let client = self.client().await?;
+        totals(&**client).await
+    }
+
+    pub async fn list(
+        &self,
+        start: usize,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Page, StoreError> {
+        let client = self.client().await?;
+        let counts = totals(&**client).await?;
+        // Bounds beyond a BIGINT mean "all" and "none".
+        let limit = match i64::try_from(limit) {
+            Ok(0) | Err(_) => "ALL".to_string(),
+            Ok(limit) => limit.to_string(),
+        };
+        let start = i64::try_from(start).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_TABLES} WHERE m.created < $1
+                     ORDER BY m.seq DESC LIMIT {limit} OFFSET {start}"
+                ),
+                &[&before.unwrap_or(i64::MAX)],
+            )
+            .await
+            .map_err(db_error)?;
+        let messages = rows
+            .iter()
+            .map(|row| read_message(row).map_err(unavailable))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            messages,
+            matched: counts.total,
+            matched_unread: counts.unread,
+        })
+    }
+
+    pub async fn search(
+        &self,
+        query: &Query,
+        start: usize,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let client = self.client().await?;
+        let found = matches(&**client, query).await?;
+        let page: Vec<i64> = found
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|&(seq, _)| seq)
+            .collect();
+        Ok(Page {
+            messages: load(&**client, &page).await?,
+            matched: found.len(),
+            matched_unread: found.iter().filter(|&&(_, read)| !read).count(),
+        })
+    }
+
+    pub async fn set_read(
+        &self,
+        which: Selection<'_>,
+        read: bool,
+    ) -> Result<Vec<Changed>, StoreError> {
+        let client = self.client().await?;
+        let rows = match which {
+            Selection::All => {
+                client
+                    .query(
+                        "UPDATE messages SET read = $1 WHERE read <> $1 RETURNING id, mailbox",
+                        &[&read],
+                    )
+                    .await
+            }
+            Selection::Ids(ids) => {
+                let (seqs, ids) = seqs_of(ids);
+                client
+                    .query(
+                        "UPDATE messages SET read = $3 WHERE seq = ANY($1) AND id = ANY($2)
+                         AND read <> $3 RETURNING id, mailbox",
+                        &[&seqs, &ids, &read],
+                    )
+                    .await
+            }
+            Selection::Matching(query) => {
+                let seqs: Vec<i64> = matches(&**client, query)
+                    .await?
+                    .into_iter()
+                    .map(|(seq, _)| seq)
+                    .collect();
+                client
+                    .query(
+                        "UPDATE messages SET read = $2 WHERE seq = ANY($1) AND read <> $2
+                         RETURNING id, mailbox",
+                        &[&seqs, &read],
+                    )
+                    .await
+            }
+        }
+        .map_err(db_error)?;
+        Ok(changed(&rows))
+    }
+
+    pub async fn delete(&self, which: Selection<'_>) -> Result<Vec<Changed>, StoreError> {
+        let client = self.client().await?;
+        let rows = match which {
+            Selection::All => {
+                client
+                    .query("DELETE FROM messages RETURNING id, mailbox", &[])
+                    .await
+            }
+            Selection::Ids(ids) => {
+                let (seqs, ids) = seqs_of(ids);
+                client
+                    .query(
+                        "DELETE FROM messages WHERE seq = ANY($1) AND id = ANY($2)
+                         RETURNING id, mailbox",
+                        &[&seqs, &ids],
+                    )
+                    .await
+            }
+            Selection::Matching(query) => {
+                let seqs: Vec<i64> = matches(&**client, query)
+                    .await?
+                    .into_iter()
+                    .map(|(seq, _)| seq)
+                    .collect();
+                client
+                    .query(
+                        "DELETE FROM messages WHERE seq = ANY($1) RETURNING id, mailbox",
+                        &[&seqs],
+                    )
+                    .await
+            }
+        }
+        .map_err(db_error)?;
+        Ok(changed(&rows))
+    }
+
+    pub async fn delete_all(&self) -> Result<usize, StoreError> {
+        let client = self.client().await?;
+        let count = client
+            .execute("DELETE FROM messages", &[])
+            .await
+            .map_err(db_error)?;
+        Ok(count as usize)
+    }
+
+    pub async fn evict_before(&self, micros: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM messages WHERE created < $1", &[&micros])
+            .await
+            .map_err(db_error)
+    }
+
+    pub async fn set_tags(
+        &self,
+        ids: &[String],
+        tags: &[String],
+    ) -> Result<Vec<Changed>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = tokio_postgres::Client::transaction(&mut client)
+            .await
+            .map_err(db_error)?;
+        let mut found = Vec::new();
+        for id in ids {
+            let Some(seq) = MessageId::parse_seq(id) else {
+                continue;
+            };
+            let row = tx
+                .query_opt(
+                    "SELECT mailbox FROM messages WHERE seq = $1 AND id = $2 FOR UPDATE",
+                    &[&(seq as i64), id],
+                )
+                .await
+                .map_err(db_error)?;
+            if let Some(row) = row {
+                rows::write_tags(&tx, seq as i64, tags)
+                    .await
+                    .map_err(db_error)?;
+                found.push(Changed {
+                    id: id.clone(),
+                    mailbox: Arc::from(row.get::<_, String>(0)),
+                });
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(found)
+    }
+
+    pub async fn tag_counts(&self) -> Result<Vec<(String, usize)>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT seq, tag FROM message_tags", &[])
+            .await
+            .map_err(db_error)?;
+        let mut index = tag_index::TagIndex::default();
+        for row in rows {
+            let (seq, tag): (i64, String) = (row.get(0), row.get(1));
+            index.add(seq as u64, &[tag]);
+        }
+        Ok(index.counts())
+    }
+
+    pub async fn rewrite_tag(&self, from: &str, to: Option<&str>) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = tokio_postgres::Client::transaction(&mut client)
+            .await
+            .map_err(db_error)?;
+        let tagged = tx
+            .query(
+                "SELECT seq, tags FROM messages WHERE seq IN
+                 (SELECT seq FROM message_tags WHERE folded = $1) FOR UPDATE",
+                &[&from.to_ascii_lowercase()],
+            )
+            .await
+            .map_err(db_error)?;
+        for row in tagged {
+            let (seq, tags): (i64, String) = (row.get(0), row.get(1));
+            let mut tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+            tags.retain(|t| !t.eq_ignore_ascii_case(from));
+            tags.extend(to.map(str::to_string));
+            super::tags::sort(&mut tags);
+            rows::write_tags(&tx, seq, &tags).await.map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// Stops following the other nodes. Every acknowledged write is
+    /// already committed; the pool stays usable for late readers (the
+    /// connections close when the store is dropped).
+    pub async fn close(&self) {
+        self.feed.stop();
+    }
+}
+
+/// The deadpool error as one line, with the server's message when it sent
+/// one (never the password: neither the driver nor the pool prints it).
+fn pool_error(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => schema::describe(e),
+        other => other.to_string(),
+    }
+}
+
+/// Splits IDs into their sequence numbers and texts (a sequence number
+/// alone does not prove an ID is ours).
+fn seqs_of(ids: &[String]) -> (Vec<i64>, Vec<String>) {
+    let seqs = ids
+        .iter()
+        .filter_map(|id| MessageId::parse_seq(id).map(|seq| seq as i64))
+        .collect();
+    (seqs, ids.to_vec())
+}
+
+fn changed(rows: &[tokio_postgres::Row]) -> Vec<Changed> {
+    rows.iter()
+        .map(|row| Changed {
+            id: row.get(0),
+            mailbox: Arc::from(row.get::<_, String>(1)),
+        })
+        .collect()
+}
+
+/// The totals over every stored message, as committed now (every node
+/// sees the same).
+async fn totals(db: &impl GenericClient) -> Result<Counts, StoreError> {
+    let row = db
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE NOT read), coalesce(sum(kept), 0)::BIGINT
+             FROM messages",
+            &[],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(Counts {
+        total: row.get::<_, i64>(0) as usize,
+        unread: row.get::<_, i64>(1) as usize,
+        bytes: row.get::<_, i64>(2) as u64,
+    })
+}
+
+/// Every match's sequence number and read flag, newest first.
+async fn matches(db: &impl GenericClient, query: &Query) -> Result<Vec<(i64, bool)>, StoreError> {
+    let condition = Condition::of(query);
+    Ok(db
+        .query(&condition.matches_sql(None), &condition.params())
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// The messages with these sequence numbers, in the order given.
+async fn load(
+    db: &impl GenericClient,
+    seqs: &[i64],
+) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_TABLES} WHERE m.seq = ANY($1)"),
+            &[&seqs],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut by_seq = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let message = read_message(row).map_err(unavailable)?;
+        by_seq.insert(message.id.seq as i64, message);
+    }
+    Ok(seqs.iter().filter_map(|seq| by_seq.remove(seq)).collect())
+}
+
+/// Deletes the oldest messages until both caps hold, always keeping the
+/// newest. Totals are read afresh by each statement, so nodes evicting at
+/// once see each other's commits: a row two nodes both pick is deleted by
+/// one (the other's `DELETE` finds it gone and picks again).
+async fn evict_over_limits(
+    db: &impl GenericClient,
+    limits: &StoreLimits,
+) -> Result<u64, StoreError> {
+    if limits.max_messages == 0 && limits.max_bytes == 0 {
+        return Ok(0);
+    }
+    let mut evicted = 0;
+    for _ in 0..MAX_EVICTIONS_PER_INSERT {
+        let counts = totals(db).await?;
+        if !limits.exceeded_by(counts.total, counts.bytes) {
+            break;
+        }
+        evicted += db
+            .execute(
+                "DELETE FROM messages WHERE seq = (SELECT min(seq) FROM messages)",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(evicted)
+}
