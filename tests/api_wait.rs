@@ -153,10 +153,16 @@ async fn bad_requests_are_refused_with_a_reason() {
 #[tokio::test]
 async fn many_waiters_are_answered_and_a_disconnected_one_is_dropped() {
     let api = start().await;
+    // The server's own time-out (20 s) bounds these waits; the shared
+    // client's 10 s would cut them short on a loaded machine.
+    let patient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
     let waiters: Vec<_> = (0..200)
         .map(|n| {
             let (client, url) = (
-                api.client.clone(),
+                patient.clone(),
                 api.url(&format!(
                     "/api/mailcatch/v1/wait?query=subject:%22crowd%20{n}%22&after=now&timeout=20"
                 )),

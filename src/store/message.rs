@@ -148,6 +148,30 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The text a database engine keeps for the field filters, normalised
+    /// as the memory engine normalises on the fly: From, To, Cc, Bcc and
+    /// Reply-To (one line per address, `name address`), Subject and
+    /// Message-ID. So both database engines match exactly as memory does.
+    pub(crate) fn field_columns(&self) -> [String; 7] {
+        use super::summary::normalize_search;
+        let addresses = |list: &[Address]| {
+            list.iter()
+                .filter(|a| !a.name.is_empty() || !a.address.is_empty())
+                .map(|a| normalize_search(&format!("{} {}", a.name, a.address)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        [
+            addresses(std::slice::from_ref(&self.from)),
+            addresses(&self.to),
+            addresses(&self.cc),
+            addresses(&self.bcc),
+            addresses(&self.reply_to),
+            normalize_search(&self.subject),
+            normalize_search(&self.message_id),
+        ]
+    }
+
     /// Releases spare capacity: a summary lives as long as its message.
     pub fn shrink_to_fit(&mut self) {
         for text in [

@@ -9,8 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::store::id::MessageId;
-use crate::store::message::{Address, Envelope, Restored, StoredMessage, Transcript};
-use crate::store::summary::normalize_search;
+use crate::store::message::{Envelope, Restored, StoredMessage, Transcript};
 
 /// The columns [`read_message`] expects, in order, and the tables they come
 /// from.
@@ -43,22 +42,7 @@ impl NewRows {
             transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
         };
         let s = &message.summary;
-        let addresses = |list: &[Address]| {
-            list.iter()
-                .filter(|a| !a.name.is_empty() || !a.address.is_empty())
-                .map(|a| normalize_search(&format!("{} {}", a.name, a.address)))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let fields = [
-            addresses(std::slice::from_ref(&s.from)),
-            addresses(&s.to),
-            addresses(&s.cc),
-            addresses(&s.bcc),
-            addresses(&s.reply_to),
-            normalize_search(&s.subject),
-            normalize_search(&s.message_id),
-        ];
+        let fields = s.field_columns();
         let tags = message.tags();
         Ok(NewRows {
             tags_json: serde_json::to_string(&tags)?,
