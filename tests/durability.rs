@@ -638,6 +638,12 @@ async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
     assert_eq!(listing.status(), 503);
     assert!(listing.text().await.unwrap().contains("unavailable"));
     assert_eq!(node.get("/livez").await.status(), 200);
+    let ready = node.get("/readyz").await;
+    assert_eq!(ready.status(), 503, "not ready while the database is down");
+    assert!(
+        !ready.text().await.unwrap().contains("mc-test-"),
+        "no password"
+    );
 
     cluster.resume();
     let mut delivered = false;
@@ -649,6 +655,7 @@ async fn a_postgres_outage_refuses_for_now_and_recovers_without_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(delivered, "mail flows again once the database is back");
+    assert_eq!(node.get("/readyz").await.status(), 200);
     let list = node.json("/api/v1/messages").await;
     let subjects: Vec<&str> = list["messages"]
         .as_array()

@@ -227,11 +227,25 @@ pub fn router(state: Arc<HttpState>) -> Router {
             access::authorize,
         ))
         .route("/livez", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz).with_state(state.clone()))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+}
+
+/// `GET /readyz`: `ok` while the store can take mail; `503` while its
+/// database does not answer (so a load balancer sends mail elsewhere).
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<Arc<HttpState>>,
+) -> axum::response::Response {
+    match state.app.store.ready().await {
+        Ok(()) => error::plain(axum::http::StatusCode::OK, "ok"),
+        Err(e) => error::plain(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {e}\n"),
+        ),
+    }
 }
 
 /// `mailcatch readyz`: a dependency-free probe of `/readyz` for container

@@ -580,6 +580,21 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store can take mail now: a database server that does not
+    /// answer within two seconds is not ready (the file and memory engines
+    /// always are while open).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(db) => {
+                let timeout = std::time::Duration::from_secs(2);
+                tokio::time::timeout(timeout, db.ping())
+                    .await
+                    .map_err(|_| StoreError::Unavailable("database: no answer in 2 s".into()))?
+            }
+            Backend::Sqlite(_) | Backend::Memory(_) => Ok(()),
+        }
+    }
+
     /// Waits until every acknowledged write is on disk and the engine's
     /// threads have stopped.
     pub(crate) async fn close(&self) {

@@ -104,6 +104,13 @@ impl PgStore {
         std::mem::take(&mut *self.loaded_mailboxes.lock())
     }
 
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(db_error)?;
+        Ok(())
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool
             .get()
