@@ -8,6 +8,7 @@
 //! direct and synchronous underneath the async surface.
 
 pub(crate) mod detail;
+mod encoded;
 mod events;
 mod id;
 pub mod mailbox;

@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
-use crate::store::id::MessageId;
-use crate::store::message::{Envelope, Restored, StoredMessage, Transcript};
+use crate::store::encoded::{Columns, Encoded};
+use crate::store::message::StoredMessage;
 
 /// The columns [`read_message`] expects, in order, and the tables they come
 /// from.
@@ -17,39 +16,16 @@ pub(super) const MESSAGE_COLUMNS: &str =
     "m.seq, m.id, m.created, m.size, m.read, m.tags, d.summary, d.meta, m.mailbox";
 pub(super) const MESSAGE_TABLES: &str = "messages m JOIN message_summary d USING (seq)";
 
-#[derive(Serialize, Deserialize)]
-struct Meta {
-    envelope: Envelope,
-    warnings: Vec<String>,
-    transcript: String,
-}
-
 /// A new message's rows, encoded before a connection is taken.
 pub(super) struct NewRows {
     message: Arc<StoredMessage>,
-    tags: Vec<String>,
-    tags_json: String,
-    summary_json: String,
-    meta_json: String,
-    fields: [String; 7],
+    encoded: Encoded,
 }
 
 impl NewRows {
     pub fn encode(message: Arc<StoredMessage>) -> Result<NewRows, serde_json::Error> {
-        let meta = Meta {
-            envelope: message.envelope.clone(),
-            warnings: message.warnings.clone(),
-            transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
-        };
-        let s = &message.summary;
-        let fields = s.field_columns();
-        let tags = message.tags();
         Ok(NewRows {
-            tags_json: serde_json::to_string(&tags)?,
-            summary_json: serde_json::to_string(&message.summary)?,
-            meta_json: serde_json::to_string(&meta)?,
-            tags,
-            fields,
+            encoded: Encoded::of(&message)?,
             message,
         })
     }
@@ -73,7 +49,7 @@ impl NewRows {
             &created,
             &size,
             &kept,
-            &self.tags_json,
+            &self.encoded.tags_json,
             &attachments,
             &inline,
             &mailbox,
@@ -84,7 +60,7 @@ impl NewRows {
              VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, $9)",
             messages_params,
         );
-        let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
+        let [from, to, cc, bcc, reply_to, subject, message_id] = &self.encoded.fields;
         let (from, to, cc, bcc) = (
             from.as_bytes(),
             to.as_bytes(),
@@ -118,7 +94,8 @@ impl NewRows {
             "INSERT INTO message_text (seq, text) VALUES ($1, $2)",
             text_params,
         );
-        let summary_params: &[&(dyn ToSql + Sync)] = &[&seq, &self.summary_json, &self.meta_json];
+        let summary_params: &[&(dyn ToSql + Sync)] =
+            &[&seq, &self.encoded.summary_json, &self.encoded.meta_json];
         let summary = db.execute(
             "INSERT INTO message_summary (seq, summary, meta) VALUES ($1, $2, $3)",
             summary_params,
@@ -130,7 +107,7 @@ impl NewRows {
             raw_params,
         );
         futures_util::try_join!(messages, fields, text, summary, raw)?;
-        add_tag_rows(db, seq, &self.tags).await
+        add_tag_rows(db, seq, &self.encoded.tags).await
     }
 }
 
@@ -172,31 +149,19 @@ async fn add_tag_rows(
 
 /// A message from a row of [`MESSAGE_COLUMNS`] (without its search text).
 pub(super) fn read_message(row: &Row) -> Result<Arc<StoredMessage>, String> {
-    let seq: i64 = row.get(0);
-    let id: String = row.get(1);
-    let created: i64 = row.get(2);
-    let size: i64 = row.get(3);
-    let tags: String = row.get(5);
-    let summary: String = row.get(6);
-    let meta: String = row.get(7);
-    let mailbox: String = row.get(8);
-    let broken = |e: serde_json::Error| format!("stored message {id} does not decode: {e}");
-    let summary: crate::store::Summary = serde_json::from_str(&summary).map_err(broken)?;
-    let meta: Meta = serde_json::from_str(&meta).map_err(broken)?;
-    let tags = serde_json::from_str(&tags).map_err(broken)?;
-    Ok(Arc::new(StoredMessage::restore(Restored {
-        id: MessageId {
-            seq: seq as u64,
-            text: id.into_boxed_str(),
-        },
-        mailbox: Arc::from(mailbox),
-        created: jiff::Timestamp::from_microsecond(created).unwrap_or_default(),
-        size: size as usize,
-        envelope: meta.envelope,
-        warnings: meta.warnings,
-        transcript: meta.transcript.lines().collect::<Transcript>(),
-        summary,
+    let columns = Columns {
+        seq: row.get(0),
+        id: row.get(1),
+        created: row.get(2),
+        size: row.get(3),
         read: row.get(4),
-        tags,
-    })))
+        tags_json: row.get(5),
+        summary_json: row.get(6),
+        meta_json: row.get(7),
+        mailbox: row.get(8),
+    };
+    let id = columns.id.clone();
+    columns
+        .restore()
+        .map_err(|e| format!("stored message {id} does not decode: {e}"))
 }

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use rusqlite::{Connection, Row, params};
-use serde::{Deserialize, Serialize};
 
-use crate::store::id::MessageId;
-use crate::store::message::{Envelope, Restored, StoredMessage, Transcript};
+use crate::store::encoded::{Columns, Encoded};
+use crate::store::message::StoredMessage;
 
 /// The columns [`read_message`] expects, in order, and the tables they come
 /// from.
@@ -28,13 +27,6 @@ pub(super) const TABLES: [&str; 6] = [
     "message_tags",
 ];
 
-#[derive(Serialize, Deserialize)]
-struct Meta {
-    envelope: Envelope,
-    warnings: Vec<String>,
-    transcript: String,
-}
-
 fn json_error(e: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
@@ -43,31 +35,15 @@ fn json_error(e: serde_json::Error) -> rusqlite::Error {
 /// that the one writer only writes.
 pub(super) struct NewRows {
     message: Arc<StoredMessage>,
-    tags: Vec<String>,
-    tags_json: String,
-    summary_json: String,
-    meta_json: String,
-    fields: [String; 7],
+    encoded: Encoded,
     text_bloom: Vec<u8>,
 }
 
 impl NewRows {
     pub fn encode(message: Arc<StoredMessage>) -> Result<NewRows, serde_json::Error> {
-        let meta = Meta {
-            envelope: message.envelope.clone(),
-            warnings: message.warnings.clone(),
-            transcript: message.transcript.lines().collect::<Vec<_>>().join("\n"),
-        };
-        let s = &message.summary;
-        let fields = s.field_columns();
-        let tags = message.tags();
         Ok(NewRows {
-            text_bloom: super::bloom::build(s.search_text.as_bytes()),
-            tags_json: serde_json::to_string(&tags)?,
-            summary_json: serde_json::to_string(&message.summary)?,
-            meta_json: serde_json::to_string(&meta)?,
-            tags,
-            fields,
+            text_bloom: super::bloom::build(message.summary.search_text.as_bytes()),
+            encoded: Encoded::of(&message)?,
             message,
         })
     }
@@ -92,12 +68,12 @@ impl NewRows {
             message.created.as_microsecond(),
             message.size() as i64,
             self.kept() as i64,
-            self.tags_json,
+            self.encoded.tags_json,
             message.summary.attachments,
             message.summary.inline,
             &*message.mailbox,
         ])?;
-        let [from, to, cc, bcc, reply_to, subject, message_id] = &self.fields;
+        let [from, to, cc, bcc, reply_to, subject, message_id] = &self.encoded.fields;
         conn.prepare_cached(
             "INSERT INTO message_fields
                 (seq, from_, to_, cc, bcc, reply_to, subject, message_id, text_bloom)
@@ -119,11 +95,15 @@ impl NewRows {
         conn.prepare_cached(
             "INSERT INTO message_summary (seq, summary, meta) VALUES (?1, ?2, ?3)",
         )?
-        .execute(params![seq, self.summary_json, self.meta_json])?;
+        .execute(params![
+            seq,
+            self.encoded.summary_json,
+            self.encoded.meta_json
+        ])?;
         let (data, lz4) = message.raw_kept().kept();
         conn.prepare_cached("INSERT INTO message_raw (seq, lz4, data) VALUES (?1, ?2, ?3)")?
             .execute(params![seq, lz4, data])?;
-        add_tag_rows(conn, seq, &self.tags)
+        add_tag_rows(conn, seq, &self.encoded.tags)
     }
 }
 
@@ -154,35 +134,20 @@ fn add_tag_rows(conn: &Connection, seq: i64, tags: &[String]) -> rusqlite::Resul
 /// A message from a row of [`MESSAGE_COLUMNS`] (without its search text,
 /// which stays in the database).
 pub(super) fn read_message(row: &Row<'_>) -> rusqlite::Result<Arc<StoredMessage>> {
-    let conversion = |index, e: serde_json::Error| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
-    };
-    let seq: i64 = row.get(0)?;
-    let id: String = row.get(1)?;
-    let created: i64 = row.get(2)?;
-    let size: i64 = row.get(3)?;
-    let tags: String = row.get(5)?;
-    let summary: String = row.get(6)?;
-    let meta: String = row.get(7)?;
-    let mailbox: String = row.get(8)?;
-    let summary: crate::store::Summary =
-        serde_json::from_str(&summary).map_err(|e| conversion(6, e))?;
-    let meta: Meta = serde_json::from_str(&meta).map_err(|e| conversion(7, e))?;
-    Ok(Arc::new(StoredMessage::restore(Restored {
-        id: MessageId {
-            seq: seq as u64,
-            text: id.into_boxed_str(),
-        },
-        mailbox: Arc::from(mailbox),
-        created: jiff::Timestamp::from_microsecond(created).unwrap_or_default(),
-        size: size as usize,
-        envelope: meta.envelope,
-        warnings: meta.warnings,
-        transcript: meta.transcript.lines().collect::<Transcript>(),
-        summary,
+    let columns = Columns {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        created: row.get(2)?,
+        size: row.get(3)?,
         read: row.get(4)?,
-        tags: serde_json::from_str(&tags).map_err(|e| conversion(5, e))?,
-    })))
+        tags_json: row.get(5)?,
+        summary_json: row.get(6)?,
+        meta_json: row.get(7)?,
+        mailbox: row.get(8)?,
+    };
+    columns.restore().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// What a deleted message leaves behind for the totals and the feed.
