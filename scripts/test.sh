@@ -23,15 +23,14 @@ cargo build --locked --lib --no-default-features
 cargo test --locked --doc 2>&1 | tee -a "$log"
 
 # The same API, WebSocket and SMTP suites again on the SQLite engine. The
-# binaries are already built, so this costs their run time only (seconds).
+# test binary is already built, so this costs their run time only (seconds).
 # Left out: the unit tests (they check both engines themselves), the CLI,
 # browser and durability tests (engine-independent, or SQLite already).
 echo "== again on the SQLite engine"
-MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
-  --test adversarial_api --test adversarial_mime --test adversarial_smtp --test api_extract \
-  --test api_message --test api_messages --test api_search --test api_security \
-  --test api_send_tags_chaos --test api_wait --test api_ws --test mailboxes --test smtp_clients --test smtp_protocol \
-  --test outbound --test ui_http 2>&1 | tee -a "$log"
+MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast --test suite -- \
+  adversarial_api:: adversarial_mime:: adversarial_smtp:: api_extract:: \
+  api_message:: api_messages:: api_search:: api_security:: api_send_tags_chaos:: \
+  api_wait:: api_ws:: mailboxes:: smtp_clients:: smtp_protocol:: outbound:: ui_http:: 2>&1 | tee -a "$log"
 
 # A subset again on PostgreSQL (each server gets a fresh database on the
 # MAILCATCH_TEST_POSTGRES server): the suites that exercise every store
@@ -39,10 +38,9 @@ MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast \
 # `stats_are_debounced`, which assumes 50 inserts within its 250 ms window.
 if [ -n "${MAILCATCH_TEST_POSTGRES:-}" ]; then
   echo "== again on the PostgreSQL engine"
-  MAILCATCH_TEST_ENGINE=postgres cargo test --locked --no-fail-fast \
-    --test api_message --test api_messages --test api_search --test api_send_tags_chaos \
-    --test api_wait --test api_ws --test mailboxes --test smtp_protocol \
-    -- --skip stats_are_debounced 2>&1 | tee -a "$log"
+  MAILCATCH_TEST_ENGINE=postgres cargo test --locked --no-fail-fast --test suite -- \
+    api_message:: api_messages:: api_search:: api_send_tags_chaos:: \
+    api_wait:: api_ws:: mailboxes:: smtp_protocol:: --skip stats_are_debounced 2>&1 | tee -a "$log"
 elif [ "${MAILCATCH_REQUIRE_CLIENTS:-}" = 1 ]; then
   echo "MAILCATCH_TEST_POSTGRES is unset but MAILCATCH_REQUIRE_CLIENTS=1" >&2
   exit 1

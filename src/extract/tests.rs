@@ -99,7 +99,7 @@ fn empty_and_unparseable_messages() {
 }
 
 /// What holds for every fixture, whatever it holds (the exact answers are
-/// checked over HTTP by `tests/api_extract.rs`).
+/// checked over HTTP by `tests/suite/api_extract.rs`).
 #[test]
 fn fixtures_keep_the_invariants() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extract");

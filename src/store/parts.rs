@@ -25,7 +25,7 @@ pub struct PartInfo {
 
 /// The parts a reader sees as the message's bodies, as indices into
 /// `Message::parts`. Chosen the way CPython's `get_body` chooses (and the
-/// differential test in tests/adversarial_mime.rs holds us to it): the first
+/// differential test in tests/suite/adversarial_mime.rs holds us to it): the first
 /// text/plain and the first text/html part that is not an attachment,
 /// looking into every multipart but only at the start (first) part of a
 /// `multipart/related`, and never into an attached message. mail-parser's

@@ -1,6 +1,6 @@
 """CPython's view of each message in a directory, as JSON on stdout.
 
-The reference side of the MIME differential test (tests/adversarial_mime.rs):
+The reference side of the MIME differential test (tests/suite/adversarial_mime.rs):
 for every `*.txt` or `*.eml` file given, CPython's `email` package (policy
 `default`) reports what a reader of the message would see, and the Rust test
 compares that with what mailcatch's API shows for the same bytes.

@@ -1,7 +1,7 @@
 //! The wait endpoint and `peek`, with real clients: mail sent over SMTP,
 //! waits made with reqwest (and a raw socket that hangs up).
 
-mod api_support;
+use crate::api_support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! ingestion down; and MailHog's feeds, `/api/v2/websocket` and
 //! `/api/v1/events`.
 
-mod api_support;
+use crate::api_support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! mailbox's SMTP credentials, reqwest asserts through each mailbox's own
 //! root, tokio-tungstenite listens to a mailbox's feed.
 
-mod api_support;
+use crate::api_support;
 
 use std::time::Duration;
 

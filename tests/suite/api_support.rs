@@ -9,8 +9,7 @@ use mailcatch::store::{Envelope, Incoming, StoredMessage};
 use mailcatch::{Config, Running};
 use serde_json::Value;
 
-#[path = "../common/mod.rs"]
-pub mod common;
+pub(crate) use crate::common;
 
 pub struct Api {
     pub running: Running,

@@ -2,7 +2,7 @@
 //! SMTPS, AUTH PLAIN/LOGIN, SMTPUTF8, a 20 MB attachment), Python's smtplib
 //! and swaks.
 
-mod common;
+use crate::common;
 
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};

@@ -1,6 +1,6 @@
 //! `POST /api/v1/send`, `/api/v1/tags`, `/api/v1/chaos` and MailHog's `/api/v2/jim`.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{simple, start, start_with};
 use reqwest::Method;

@@ -1,7 +1,7 @@
 //! Basic auth, the Origin check and CORS, body caps, and the OpenAPI
 //! document checked against what the server answers.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{simple, start, start_with};
 use reqwest::{Method, StatusCode};

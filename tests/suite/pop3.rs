@@ -1,7 +1,7 @@
 //! POP3: Python's poplib against a real mailcatch, and raw-socket checks of
 //! the things a well-behaved client never does.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! `/api/v1/messages`, `/info`, `/webui`: listing, read status, deletion.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{ids, simple, start};
 use reqwest::Method;

@@ -3,7 +3,7 @@
 //! half-received one. The plain versions of these cases live in
 //! `smtp_protocol.rs`; these are the nastier variants.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

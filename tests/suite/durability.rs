@@ -6,7 +6,7 @@
 //! one database are one catcher, and a killed node loses nothing it
 //! acknowledged.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `/api/v1/search` (contract §3): every example row of Mailpit's
 //! `TestAPIv1Search` on the same 100 messages, then each filter keyword.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{Api, ids, rich, simple, start};
 use mailcatch::store::Selection;

@@ -1,6 +1,6 @@
 //! `/api/v1/message/{ID}` and its sub-resources, and the `/view` routes.
 
-mod api_support;
+use crate::api_support;
 
 use api_support::{rich, simple, start};
 use reqwest::Method;

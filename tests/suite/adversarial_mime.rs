@@ -2,7 +2,7 @@
 //! endpoint for the message: each must answer 2xx or 4xx, promptly, and
 //! the server must keep every stored message and keep serving.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

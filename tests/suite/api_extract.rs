@@ -4,7 +4,7 @@
 //! and text-only), the exact links and the best code of each, `latest` and
 //! `latest?query=`, 404s, and that reading them leaves messages unread.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -10,8 +10,7 @@
 //! `MAILCATCH_SCREENSHOTS=1` it also writes the README screenshots to
 //! `assets/`.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 mod browser;
 mod list;

@@ -2,7 +2,7 @@
 //! produce: pipelining, smuggling, oversize input, BDAT, disconnects,
 //! STARTTLS injection, limits, time-outs and shutdown.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

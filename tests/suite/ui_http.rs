@@ -1,7 +1,7 @@
 //! The UI's HTTP side without a browser: SPA routes, static files, caching,
 //! security headers, and mailcatch's own envelope and headers endpoints.
 
-mod common;
+use crate::common;
 
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};

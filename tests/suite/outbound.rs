@@ -3,7 +3,7 @@
 //! then 250, or 5xx, so RFC 5321's defer, retry, fail and give-up rules
 //! are seen from outside.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! The real binary: flags, Mailpit's environment variables, the readyz
 //! probe and a clean exit on SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

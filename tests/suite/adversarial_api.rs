@@ -3,7 +3,7 @@
 //! checks for a 4xx (never a 5xx or a hang), that no stored message is lost,
 //! and that the server keeps serving.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
