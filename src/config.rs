@@ -12,6 +12,8 @@ use clap::builder::BoolishValueParser;
 #[cfg(feature = "cli")]
 use clap::{Args, Parser, Subcommand};
 
+use crate::listen::Listen;
+
 /// The command line: a subcommand, or the server's options.
 #[cfg(feature = "cli")]
 #[derive(Debug, Parser)]
@@ -110,7 +112,7 @@ pub struct Config {
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "SMTP"))]
 pub struct SmtpConfig {
-    /// SMTP listen address.
+    /// SMTP listen address: HOST:PORT, or a Unix socket as unix:/path/to.sock:0660.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -122,7 +124,7 @@ pub struct SmtpConfig {
             default_value = "127.0.0.1:1025"
         )
     )]
-    pub bind: SocketAddr,
+    pub bind: Listen,
 
     /// Also listen for implicit-TLS SMTP (SMTPS) on this address; needs a certificate.
     #[cfg_attr(
@@ -254,7 +256,7 @@ pub struct SmtpConfig {
 #[cfg_attr(feature = "cli", derive(Args))]
 #[cfg_attr(feature = "cli", command(next_help_heading = "HTTP"))]
 pub struct HttpConfig {
-    /// HTTP listen address for the API and web UI.
+    /// HTTP listen address for the API and web UI: HOST:PORT, or unix:/path/to.sock:0660.
     #[cfg_attr(
         feature = "cli",
         arg(
@@ -266,7 +268,7 @@ pub struct HttpConfig {
             default_value = "127.0.0.1:8025"
         )
     )]
-    pub bind: SocketAddr,
+    pub bind: Listen,
 
     /// htpasswd-style file of `user:password` lines guarding the UI and API (plain passwords).
     #[cfg_attr(feature = "cli", arg(long, env = "MP_UI_AUTH_FILE"))]
@@ -634,7 +636,7 @@ impl Config {
         let any_port = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         Config {
             smtp: SmtpConfig {
-                bind: any_port(1025),
+                bind: any_port(1025).into(),
                 smtps_bind: None,
                 hostname: "mailcatch".into(),
                 label: String::new(),
@@ -659,7 +661,7 @@ impl Config {
                 chaos_triggers: None,
             },
             http: HttpConfig {
-                bind: any_port(8025),
+                bind: any_port(8025).into(),
                 ui_auth_file: None,
                 ui_auth: None,
                 api_cors: None,
@@ -794,8 +796,8 @@ mod tests {
             "--smtp-max-recipients",
             "3",
         ]);
-        assert_eq!(cli.config.smtp.bind.port(), 2525);
-        assert_eq!(cli.config.http.bind.port(), 8080);
+        assert_eq!(cli.config.smtp.bind.tcp().unwrap().port(), 2525);
+        assert_eq!(cli.config.http.bind.tcp().unwrap().port(), 8080);
         assert_eq!(cli.config.store.max_messages, 5);
         assert!(cli.config.smtp.smtp_auth_accept_any);
         assert_eq!(cli.config.smtp.smtp_max_recipients, 3);

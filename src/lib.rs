@@ -40,6 +40,7 @@ mod embed;
 mod extract;
 mod htmlcheck;
 mod http;
+pub mod listen;
 mod outbound;
 pub mod pop3;
 mod running;

@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::listen::Listen;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -22,6 +23,15 @@ pub enum StartError {
     Bind {
         /// The address asked for.
         addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// A Unix-domain socket could not be bound (the path is in use by a
+    /// live server, is not a socket, or its directory is not writable).
+    #[error("cannot listen on the Unix socket {}: {source}", path.display())]
+    BindUnix {
+        /// The socket path asked for.
+        path: std::path::PathBuf,
         /// Why binding failed.
         source: std::io::Error,
     },
@@ -40,11 +50,13 @@ pub enum StartError {
 
 /// A running mailcatch: its bound addresses and the means to stop it.
 pub struct Running {
-    /// Where the SMTP listener is bound (the real port when 0 was asked for).
+    /// Where the SMTP listener is bound (the real port when 0 was asked
+    /// for); `0.0.0.0:0` when it listens on a Unix socket instead.
     pub smtp_addr: SocketAddr,
     /// Where the implicit-TLS (SMTPS) listener is bound, if one was asked for.
     pub smtps_addr: Option<SocketAddr>,
-    /// Where the HTTP API and web UI are bound.
+    /// Where the HTTP API and web UI are bound; `0.0.0.0:0` when they
+    /// listen on a Unix socket instead.
     pub http_addr: SocketAddr,
     /// Where the POP3 listener is bound, if `--pop3` was given.
     pub pop3_addr: Option<SocketAddr>,
@@ -69,7 +81,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let http = http::bind(app.clone()).await?;
     let pop3 = pop3::server::bind(app.clone()).await?;
     let metrics = http::metrics::bind(&app).await?;
-    let (smtp_addr, smtps_addr, http_addr) = (smtp.addr, smtp.smtps_addr, http.addr);
+    let no_tcp = SocketAddr::from(([0, 0, 0, 0], 0));
+    let (smtp_addr, smtps_addr) = (smtp.addr.unwrap_or(no_tcp), smtp.smtps_addr);
+    let http_addr = http.addr.unwrap_or(no_tcp);
+    let config = &app.settings.config;
+    let (smtp_shown, http_shown) = (
+        shown(smtp.addr, &config.smtp.bind),
+        shown(http.addr, &config.http.bind),
+    );
     // The webhook listens before the first message can arrive.
     if let Some(url) = app.settings.config.http.webhook_url.clone() {
         let events = app.subscribe();
@@ -99,7 +118,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if let Some(spamd) = app.settings.spamd.clone() {
         tasks.spawn(crate::check::spamd::announce(spamd, shutdown.clone()));
     }
-    tracing::info!(%smtp_addr, %http_addr, "mailcatch is running");
+    tracing::info!(smtp = %smtp_shown, http = %http_shown, "mailcatch is running");
 
     Ok(Running {
         smtp_addr,
@@ -111,6 +130,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         shutdown,
         tasks,
     })
+}
+
+/// A listener's address for the log: the bound port, or the socket path.
+fn shown(bound: Option<SocketAddr>, asked: &Listen) -> String {
+    bound.map_or_else(|| asked.to_string(), |addr| addr.to_string())
 }
 
 /// Deletes messages past `--max-age`, checking a twentieth of the age

@@ -4,7 +4,6 @@
 //! an unreadable file stops start-up with one clear error and never leaves
 //! half a server listening.
 
-use crate::store::{Engine, StoreLimits};
 use std::fmt;
 use std::sync::Arc;
 
@@ -15,8 +14,10 @@ use crate::credentials::Credentials;
 use crate::http::cors::CorsPolicy;
 use crate::http::host::AllowedHosts;
 use crate::http::webroot::Webroot;
+use crate::listen::Listen;
 use crate::running::StartError;
 use crate::smtp::auth::AuthMode;
+use crate::store::{Engine, StoreLimits};
 use crate::tls::{self, CertSource};
 
 /// The configuration as given, and what was resolved from it.
@@ -150,6 +151,14 @@ fn check_tls_options(config: &SmtpConfig, have_tls: bool) -> Result<(), StartErr
     let fail = |text: &str| Err(StartError::Config(text.into()));
     if config.smtp_require_tls && config.smtp_require_starttls {
         return fail("--smtp-require-tls and --smtp-require-starttls cannot be combined");
+    }
+    // A Unix socket is local: TLS on it would protect nothing, so it has none.
+    if matches!(config.bind, Listen::Unix(_))
+        && (config.smtp_require_tls || config.smtp_require_starttls)
+    {
+        return fail(
+            "--smtp on a Unix socket has no TLS: drop --smtp-require-tls / --smtp-require-starttls (use --smtps for an implicit-TLS TCP listener)",
+        );
     }
     if !have_tls
         && (config.smtp_require_tls || config.smtp_require_starttls || config.smtps_bind.is_some())

@@ -135,13 +135,13 @@ impl ServerBuilder {
 
     /// SMTP listen address (default `127.0.0.1:0`, a free port).
     pub fn smtp_addr(mut self, addr: SocketAddr) -> Self {
-        self.config.smtp.bind = addr;
+        self.config.smtp.bind = addr.into();
         self
     }
 
     /// HTTP listen address for the API and UI (default `127.0.0.1:0`).
     pub fn http_addr(mut self, addr: SocketAddr) -> Self {
-        self.config.http.bind = addr;
+        self.config.http.bind = addr.into();
         self
     }
 

@@ -44,6 +44,7 @@ use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::App;
+use crate::listen::{BoundUnix, Listen};
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
@@ -54,22 +55,40 @@ use params::Params;
 
 /// A bound, not yet serving, HTTP listener.
 pub struct HttpServer {
-    pub addr: SocketAddr,
-    listener: TcpListener,
+    /// The TCP address; None on a Unix socket.
+    pub addr: Option<SocketAddr>,
+    listener: Listener,
     app: Arc<App>,
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(BoundUnix),
 }
 
 /// Binds the listener. The UI credentials and CORS origins were resolved,
 /// and a bad `--ui-auth-file` refused, by
 /// [`crate::settings::Settings::resolve`] before anything bound.
 pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
-    let addr = app.settings.config.http.bind;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let (listener, addr) = match &app.settings.config.http.bind {
+        Listen::Tcp(addr) => {
+            let addr = *addr;
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            (Listener::Tcp(listener), Some(bound))
+        }
+        Listen::Unix(socket) => {
+            let bound = socket.bind().map_err(|source| StartError::BindUnix {
+                path: socket.path.clone(),
+                source,
+            })?;
+            (Listener::Unix(bound), None)
+        }
+    };
     Ok(HttpServer {
         addr,
         listener,
@@ -81,10 +100,7 @@ impl HttpServer {
     pub async fn serve(self, shutdown: Shutdown) {
         let state = Arc::new(HttpState::new(self.app.clone(), shutdown.clone()));
         let mut stop = shutdown;
-        // No Nagle delay: WebSocket frames and small JSON answers go out at once.
-        let listener = self.listener.tap_io(|stream| {
-            let _ = stream.set_nodelay(true);
-        });
+        let stopped = async move { stop.wait().await };
         // The mailbox prefix comes off before routing, so one router
         // serves the root and every `/mailbox/{name}/`.
         let service = middleware::from_fn(access::strip_mailbox_prefix).layer(router(state));
@@ -97,14 +113,30 @@ impl HttpServer {
         let service =
             middleware::from_fn_with_state(settings.allowed_hosts.clone(), host::check_host)
                 .layer(service);
-        let result = axum::serve(
-            listener,
-            ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
-                service,
-            ),
-        )
-        .with_graceful_shutdown(async move { stop.wait().await })
-        .await;
+        let result = match self.listener {
+            Listener::Tcp(listener) => {
+                // No Nagle delay: WebSocket frames and small JSON answers go out at once.
+                let listener = listener.tap_io(|stream| {
+                    let _ = stream.set_nodelay(true);
+                });
+                let service =
+                    ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                        SocketAddr,
+                    >(service);
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+            // A Unix-socket client has no address to tell handlers.
+            Listener::Unix(BoundUnix { listener, file }) => {
+                let service = ServiceExt::<axum::extract::Request>::into_make_service(service);
+                let served = axum::serve(listener, service)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+                drop(file);
+                served
+            }
+        };
         if let Err(error) = result {
             tracing::error!(%error, "HTTP server failed");
         }

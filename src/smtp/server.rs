@@ -8,13 +8,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
 use crate::app::App;
+use crate::listen::{BoundUnix, Listen};
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::StoreError;
@@ -25,11 +26,35 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// Bound SMTP listeners, ready to serve.
 pub struct SmtpServer {
-    pub addr: SocketAddr,
+    /// The main listener's TCP address; None on a Unix socket.
+    pub addr: Option<SocketAddr>,
     pub smtps_addr: Option<SocketAddr>,
-    main: TcpListener,
+    main: Listener,
     smtps: Option<TcpListener>,
     shared: Arc<Shared>,
+}
+
+/// The main listener: TCP, or a Unix socket (no TLS there: it is local).
+enum Listener {
+    Tcp(TcpListener),
+    Unix(BoundUnix),
+}
+
+impl Listener {
+    /// The next connection, and the client's address when it has one.
+    async fn accept(&self) -> std::io::Result<(Conn, Option<SocketAddr>)> {
+        match self {
+            Listener::Tcp(listener) => {
+                let (stream, peer) = listener.accept().await?;
+                let _ = stream.set_nodelay(true);
+                Ok((Conn::Plain(stream), Some(peer)))
+            }
+            Listener::Unix(bound) => {
+                let (stream, _) = bound.listener.accept().await?;
+                Ok((Conn::Unix(stream), None))
+            }
+        }
+    }
 }
 
 /// What every connection task needs.
@@ -54,6 +79,7 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
         "" => "mailcatch".to_string(),
         label => format!("mailcatch ({label})"),
     };
+    let on_unix_socket = matches!(config.bind, Listen::Unix(_));
     let session = SessionConfig {
         hostname: config.hostname.clone(),
         banner,
@@ -62,19 +88,34 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
         max_line: config.smtp_max_line.max(512),
         max_errors: config.smtp_max_errors.max(1),
         auth: settings.smtp_auth.clone(),
-        auth_allow_insecure: config.smtp_auth_allow_insecure,
+        // A Unix socket never leaves the machine, so passwords may cross
+        // it in the clear, as over TLS; it offers no STARTTLS.
+        auth_allow_insecure: config.smtp_auth_allow_insecure || on_unix_socket,
         mailbox_keys: app.mailbox_keys.clone(),
-        starttls_available: tls.is_some() && !config.smtp_require_tls,
+        starttls_available: tls.is_some() && !config.smtp_require_tls && !on_unix_socket,
         require_starttls: config.smtp_require_starttls,
         chaos: settings.chaos.clone(),
     };
-    let main = listen(config.bind).await?;
+    let (main, addr) = match &config.bind {
+        Listen::Tcp(addr) => {
+            let listener = listen(*addr).await?;
+            let bound = local_addr(&listener, *addr)?;
+            (Listener::Tcp(listener), Some(bound))
+        }
+        Listen::Unix(socket) => {
+            let bound = socket.bind().map_err(|source| StartError::BindUnix {
+                path: socket.path.clone(),
+                source,
+            })?;
+            (Listener::Unix(bound), None)
+        }
+    };
     let smtps = match config.smtps_bind {
         Some(addr) => Some(listen(addr).await?),
         None => None,
     };
     Ok(SmtpServer {
-        addr: local_addr(&main, config.bind)?,
+        addr,
         smtps_addr: match (&smtps, config.smtps_bind) {
             (Some(listener), Some(addr)) => Some(local_addr(listener, addr)?),
             _ => None,
@@ -111,14 +152,16 @@ impl SmtpServer {
     pub async fn serve(self, mut shutdown: Shutdown) {
         let mut tasks = JoinSet::new();
         loop {
-            let (stream, implicit_tls) = tokio::select! {
+            let (accepted, implicit_tls) = tokio::select! {
                 accepted = self.main.accept() => (accepted, self.shared.main_is_implicit_tls),
-                accepted = accept_optional(self.smtps.as_ref()) => (accepted, true),
+                accepted = accept_smtps(self.smtps.as_ref()) => (accepted, true),
                 _ = shutdown.wait() => break,
                 // Reap finished connection tasks so the set stays small.
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             };
-            let Ok((stream, peer)) = stream else { continue };
+            let Ok((stream, peer)) = accepted else {
+                continue;
+            };
             let shared = self.shared.clone();
             let shutdown = shutdown.clone();
             match shared.connections.clone().try_acquire_owned() {
@@ -143,54 +186,64 @@ impl SmtpServer {
     }
 }
 
-async fn accept_optional(
+async fn accept_smtps(
     listener: Option<&TcpListener>,
-) -> std::io::Result<(TcpStream, SocketAddr)> {
+) -> std::io::Result<(Conn, Option<SocketAddr>)> {
     match listener {
-        Some(listener) => listener.accept().await,
+        Some(listener) => {
+            let (stream, peer) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            Ok((Conn::Plain(stream), Some(peer)))
+        }
         None => std::future::pending().await,
     }
 }
 
+/// How a client is named in logs and the refusal feed: its IP address, or
+/// `unix` for a Unix-socket client (which has none).
+fn client_name(peer: Option<SocketAddr>) -> String {
+    peer.map_or_else(|| "unix".to_string(), |peer| peer.ip().to_string())
+}
+
 /// Answers a connection over the cap with 421 and closes it.
-async fn refuse(mut stream: TcpStream, peer: SocketAddr, app: Arc<App>) {
+async fn refuse(mut stream: Conn, peer: Option<SocketAddr>, app: Arc<App>) {
     let reply = Reply::new(421, "4.7.0 Too many connections, try again later");
     let mut out = Vec::new();
     reply.write_to(&mut out);
     let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
-    app.smtp_refused(peer.ip().to_string(), reply.summary());
+    app.smtp_refused(client_name(peer), reply.summary());
 }
 
 async fn connection(
     shared: Arc<Shared>,
-    stream: TcpStream,
-    peer: SocketAddr,
+    stream: Conn,
+    peer: Option<SocketAddr>,
     implicit_tls: bool,
     shutdown: Shutdown,
 ) {
-    let _ = stream.set_nodelay(true);
     let _open = shared.app.metrics.smtp_connection();
     let (stream, tls) = if implicit_tls {
         let Some(acceptor) = &shared.tls else { return };
+        let Conn::Plain(stream) = stream else { return };
         match tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => {
                 let info = tls::info(&tls);
                 (Conn::Tls(Box::new(tls)), Some(info))
             }
             Ok(Err(error)) => {
-                tracing::debug!(%peer, %error, "implicit TLS handshake failed");
+                tracing::debug!(?peer, %error, "implicit TLS handshake failed");
                 return;
             }
             Err(_) => return,
         }
     } else {
-        (Conn::Plain(stream), None)
+        (stream, None)
     };
-    tracing::debug!(%peer, "SMTP connection");
+    tracing::debug!(?peer, "SMTP connection");
     let session = Session::new(
         shared.session.clone(),
         Peer {
-            addr: Some(peer),
+            addr: peer,
             tls,
             nonce: nonce(),
         },
@@ -205,7 +258,7 @@ async fn connection(
         shutdown,
     };
     if let Err(error) = driver.run().await {
-        tracing::debug!(%peer, %error, "SMTP connection ended with an error");
+        tracing::debug!(?peer, %error, "SMTP connection ended with an error");
     }
 }
 
@@ -214,7 +267,7 @@ struct Driver {
     shared: Arc<Shared>,
     session: Session,
     conn: Conn,
-    peer: SocketAddr,
+    peer: Option<SocketAddr>,
     out: Vec<u8>,
     shutdown: Shutdown,
     /// When the client must have completed its current command or message.
@@ -289,7 +342,7 @@ impl Driver {
         if reply.is_error() {
             self.shared
                 .app
-                .smtp_refused(self.peer.ip().to_string(), reply.summary());
+                .smtp_refused(client_name(self.peer), reply.summary());
         }
         reply.write_to(&mut self.out);
     }
@@ -344,10 +397,12 @@ fn nonce() -> String {
     )
 }
 
-/// A client connection, plain or TLS; STARTTLS turns one into the other.
+/// A client connection, plain or TLS (STARTTLS turns one into the other),
+/// or over a Unix socket.
 enum Conn {
     Plain(TcpStream),
     Tls(Box<tls::Stream>),
+    Unix(UnixStream),
     Closed,
 }
 
@@ -360,6 +415,7 @@ impl AsyncRead for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Closed => Poll::Ready(Ok(())),
         }
     }
@@ -374,6 +430,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Closed => Poll::Ready(Err(std::io::ErrorKind::NotConnected.into())),
         }
     }
@@ -382,6 +439,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_flush(cx),
             Conn::Tls(s) => Pin::new(s).poll_flush(cx),
+            Conn::Unix(s) => Pin::new(s).poll_flush(cx),
             Conn::Closed => Poll::Ready(Ok(())),
         }
     }
@@ -390,6 +448,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Unix(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Closed => Poll::Ready(Ok(())),
         }
     }

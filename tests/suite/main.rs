@@ -30,3 +30,4 @@ mod smtp_clients;
 mod smtp_protocol;
 mod ui_browser;
 mod ui_http;
+mod unix_sockets;

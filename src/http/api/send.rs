@@ -78,7 +78,8 @@ const RESERVED_HEADERS: [&str; 9] = [
 pub async fn send(
     State(state): State<Arc<HttpState>>,
     access: Access,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    // Absent for a client on a Unix socket.
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     user: Option<Extension<AuthUser>>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
@@ -107,7 +108,7 @@ pub async fn send(
                 mail_from: request.from.email.trim().to_string(),
                 rcpt_to: recipients,
                 helo: "HTTP send API".into(),
-                client_addr: Some(peer),
+                client_addr: peer.map(|Extension(ConnectInfo(peer))| peer),
                 auth_user: user.map(|Extension(AuthUser(name))| name),
                 // Through a mailbox's root, into that mailbox.
                 mailbox: access.mailbox.as_deref().map(str::to_string),

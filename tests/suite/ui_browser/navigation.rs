@@ -118,7 +118,7 @@ pub async fn reconnects_after_restart(ui: &Ui) -> Outcome {
     .await?;
     // A new process on the same port, with different mail: the page must
     // reconnect by itself and resync its list from the API.
-    let restarted = common::start_with(|config| config.http.bind = http).await;
+    let restarted = common::start_with(|config| config.http.bind = http.into()).await;
     send(
         &restarted,
         "a@example.com",
