@@ -210,9 +210,10 @@ fn print_report(args: &Args, total: &mut ConnReport, errors: &[String], secs: f6
     let msgs_per_s = total.accepted as f64 / secs;
     let mb_per_s = total.bytes as f64 / 1e6 / secs;
     let average = total.bytes.checked_div(total.accepted).unwrap_or(0);
-    let (p50, p99) = (
+    let (p50, p99, max) = (
         total.latencies.percentile(50.0),
         total.latencies.percentile(99.0),
+        total.latencies.percentile(100.0),
     );
     println!(
         "smtp-load: {} x ~{} B over {} connection(s){} to {}",
@@ -238,13 +239,14 @@ fn print_report(args: &Args, total: &mut ConnReport, errors: &[String], secs: f6
     }
     println!(
         "RESULT sent={} accepted={} failed={} bytes={} secs={secs:.4} msgs_per_s={msgs_per_s:.1} \
-         mb_per_s={mb_per_s:.2} p50_ms={} p99_ms={} errors={}",
+         mb_per_s={mb_per_s:.2} p50_ms={} p99_ms={} max_ms={} errors={}",
         args.messages,
         total.accepted,
         args.messages - total.accepted,
         total.bytes,
         ms(p50),
         ms(p99),
+        ms(max),
         errors.len()
     );
 }

@@ -17,6 +17,9 @@ use super::message::{Incoming, StoredMessage, Summary};
 use super::search::Query;
 use super::{Changed, Counts, Page, StoreLimits, tag_index, tags};
 
+/// Up to this many messages, a delete-all frees them at once.
+const FREE_INLINE: usize = 10_000;
+
 #[derive(Default)]
 struct Inner {
     messages: BTreeMap<u64, Arc<StoredMessage>>,
@@ -51,7 +54,8 @@ impl MemoryStore {
         tags: Vec<String>,
     ) -> (Arc<StoredMessage>, u64) {
         let id = self.ids.next();
-        let message = Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags));
+        let message =
+            Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags).with_text_bloom());
         let mut inner = self.inner.write();
         inner.bytes += message.footprint();
         inner.unread += 1;
@@ -252,10 +256,15 @@ impl MemoryStore {
         self.delete(&ids)
     }
 
+    /// Empties the store. The messages are freed on a thread of their own,
+    /// after the lock is released: freeing a million takes a good part of a
+    /// second, which ingestion should not wait for.
     pub fn delete_all(&self) -> usize {
-        let mut inner = self.inner.write();
-        let count = inner.messages.len();
-        *inner = Inner::default();
+        let old = std::mem::take(&mut *self.inner.write());
+        let count = old.messages.len();
+        if count > FREE_INLINE {
+            std::thread::spawn(move || drop(old));
+        }
         count
     }
 

@@ -7,6 +7,7 @@
 //! than a trait object: the set is closed, and the memory engine's calls stay
 //! direct and synchronous underneath the async surface.
 
+mod bloom;
 pub(crate) mod detail;
 mod encoded;
 mod events;

@@ -8,6 +8,7 @@ use memchr::memmem::Finder;
 
 use std::sync::Arc;
 
+use super::bloom;
 use super::mailbox::Scope;
 use super::message::{Address, StoredMessage};
 use super::summary::normalize_search;
@@ -35,10 +36,46 @@ pub(super) struct Term {
     pub filter: Filter,
 }
 
+/// A free-text needle, normalised, with its searcher and its Bloom
+/// probes (built once per query, not per message).
+#[derive(Clone, Debug)]
+pub(super) struct TextNeedle {
+    finder: Finder<'static>,
+    probes: Vec<u8>,
+}
+
+impl TextNeedle {
+    fn new(needle: &str) -> TextNeedle {
+        TextNeedle {
+            finder: Finder::new(needle.as_bytes()).into_owned(),
+            probes: bloom::probes(needle.as_bytes()),
+        }
+    }
+
+    pub(super) fn needle(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// The needle's trigram probes for [`bloom::might_contain`].
+    pub(super) fn probes(&self) -> &[u8] {
+        &self.probes
+    }
+
+    /// Whether the message's search text holds the needle, asking the
+    /// message's Bloom filter first (an empty filter lets every text through).
+    fn found_in(&self, message: &StoredMessage) -> bool {
+        bloom::might_contain(message.text_bloom(), &self.probes)
+            && self
+                .finder
+                .find(message.summary.search_text.as_bytes())
+                .is_some()
+    }
+}
+
 /// One condition; the needles of the text filters are already normalised.
 #[derive(Clone, Debug)]
 pub(super) enum Filter {
-    Text(Box<Finder<'static>>),
+    Text(Box<TextNeedle>),
     From(String),
     To(String),
     Cc(String),
@@ -252,8 +289,7 @@ fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
 
 fn free_text(text: &str) -> Option<Filter> {
     let needle = normalize_search(text);
-    (!needle.is_empty())
-        .then(|| Filter::Text(Box::new(Finder::new(needle.as_bytes()).into_owned())))
+    (!needle.is_empty()).then(|| Filter::Text(Box::new(TextNeedle::new(&needle))))
 }
 
 /// Parses a date given as a query parameter (`before=`), in the IANA zone
@@ -314,7 +350,7 @@ impl Filter {
     fn matches(&self, message: &StoredMessage) -> bool {
         let summary = &message.summary;
         match self {
-            Filter::Text(finder) => finder.find(summary.search_text.as_bytes()).is_some(),
+            Filter::Text(needle) => needle.found_in(message),
             Filter::From(needle) => address_matches(std::slice::from_ref(&summary.from), needle),
             Filter::To(needle) => address_matches(&summary.to, needle),
             Filter::Cc(needle) => address_matches(&summary.cc, needle),

@@ -6,7 +6,6 @@
 //! small pool (WAL mode lets them read while the writer writes). The process
 //! keeps only the totals in memory; messages are read back on demand.
 
-mod bloom;
 mod checkpoint;
 mod mailboxes;
 mod rows;

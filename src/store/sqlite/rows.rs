@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, Row, params};
 
+use crate::store::bloom;
 use crate::store::encoded::{Columns, Encoded};
 use crate::store::message::StoredMessage;
 
@@ -42,7 +43,7 @@ pub(super) struct NewRows {
 impl NewRows {
     pub fn encode(message: Arc<StoredMessage>) -> Result<NewRows, serde_json::Error> {
         Ok(NewRows {
-            text_bloom: super::bloom::build(message.summary.search_text.as_bytes()),
+            text_bloom: bloom::build(message.summary.search_text.as_bytes(), 2),
             encoded: Encoded::of(&message)?,
             message,
         })

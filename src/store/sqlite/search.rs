@@ -25,7 +25,7 @@ use crate::store::{Page, Query, StoredMessage};
 /// only when the Bloom filter proves the text lacks the needle.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("mc_bloom", 2, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        Ok(super::bloom::might_contain(
+        Ok(crate::store::bloom::might_contain(
             bytes_of(ctx.get_raw(0)),
             bytes_of(ctx.get_raw(1)),
         ))
@@ -109,7 +109,7 @@ impl Condition {
             Filter::Text(finder) => {
                 // The filter first: SQLite tests it as soon as the fields
                 // row is read, and fetches the text only if it passes.
-                let probes = super::bloom::probes(finder.needle());
+                let probes = finder.probes().to_vec();
                 self.needs_text = true;
                 let needle = self.bind(Value::Blob(finder.needle().to_vec()));
                 let contains = format!("mc_contains(t.text, {needle})");

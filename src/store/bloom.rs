@@ -1,18 +1,19 @@
 //! A per-message Bloom filter of the search text's byte trigrams, so a
 //! free-text search reads the (large) text only of messages that may hold
-//! the term.
+//! the term. The SQLite engine keeps it in a column beside the text; the
+//! memory engine keeps a sparser one with each message.
 //!
 //! A substring's trigrams are all trigrams of the text that holds it, so a
 //! filter that lacks one of the needle's trigrams proves the text lacks the
 //! needle: no false negatives, and results stay exactly those of a full
-//! scan. The filter has about two bits per trigram of its text (one hash
-//! each), so for a typical term of 6 to 10 bytes only around 1% of the
-//! messages without it get past the filter. Needles shorter than a trigram
-//! are not filtered.
+//! scan. One hash per trigram, so a filter of `b` bits per byte of text is
+//! at most `1 - e^(-1/b)` full, and a term with `t` trigrams gets past the
+//! filter of a text without it with at most that to the power `t`: for a
+//! 7-byte term (5 trigrams), about 1% at two bits per byte and 10% at one.
+//! Needles shorter than a trigram are not filtered.
 
-/// Bits per byte of text, and the bounds on a filter's size.
-const BITS_PER_BYTE: usize = 2;
-const MIN_BITS: usize = 512;
+/// The bounds on a filter's size, in bits.
+const MIN_BITS: usize = 256;
 const MAX_BITS: usize = 1 << 16;
 
 fn trigram_hash(bytes: &[u8]) -> u32 {
@@ -26,9 +27,10 @@ fn bit(hash: u32, bits: usize) -> usize {
     ((u64::from(hash) * bits as u64) >> 32) as usize
 }
 
-/// The filter of a message's search text.
-pub(super) fn build(text: &[u8]) -> Vec<u8> {
-    let bits = (text.len() * BITS_PER_BYTE)
+/// The filter of a message's search text, `bits_per_byte` bits for each
+/// byte of it (within the bounds).
+pub(crate) fn build(text: &[u8], bits_per_byte: usize) -> Vec<u8> {
+    let bits = (text.len() * bits_per_byte)
         .clamp(MIN_BITS, MAX_BITS)
         .div_ceil(8)
         * 8;
@@ -42,7 +44,7 @@ pub(super) fn build(text: &[u8]) -> Vec<u8> {
 
 /// A needle's trigram hashes, as the probe `might_contain` takes; empty
 /// for a needle too short to filter on.
-pub(super) fn probes(needle: &[u8]) -> Vec<u8> {
+pub(crate) fn probes(needle: &[u8]) -> Vec<u8> {
     needle
         .windows(3)
         .flat_map(|window| trigram_hash(window).to_le_bytes())
@@ -51,7 +53,7 @@ pub(super) fn probes(needle: &[u8]) -> Vec<u8> {
 
 /// False only if the text behind `filter` cannot contain the needle behind
 /// `probes`.
-pub(super) fn might_contain(filter: &[u8], probes: &[u8]) -> bool {
+pub(crate) fn might_contain(filter: &[u8], probes: &[u8]) -> bool {
     let bits = filter.len() * 8;
     if bits == 0 {
         return true;
@@ -71,7 +73,7 @@ mod tests {
     fn never_rejects_a_text_that_holds_the_needle() {
         let text =
             "the quarterly report is attached ünïcödé, see invoice 7 at https://x.test/a?b=1";
-        let filter = build(text.as_bytes());
+        let filter = build(text.as_bytes(), 1);
         for start in 0..text.len() {
             for end in start..=text.len() {
                 let needle = &text.as_bytes()[start..end];
@@ -83,12 +85,21 @@ mod tests {
     #[test]
     fn mostly_rejects_a_text_without_the_needle() {
         let text = "lorem ipsum dolor sit amet consectetur ".repeat(18); // ~700 bytes
-        let filter = build(text.as_bytes());
+        let filter = build(text.as_bytes(), 2);
         let rejected = ["zqxjvkw", "invoice", "password", "7f3a2c1b", "bestellung"]
             .iter()
             .filter(|needle| !might_contain(&filter, &probes(needle.as_bytes())))
             .count();
         assert!(rejected >= 4, "only {rejected} of 5 rejected");
+        let sparse = build(text.as_bytes(), 1);
+        let rejected = ["zqxjvkw", "invoice", "password", "7f3a2c1b", "bestellung"]
+            .iter()
+            .filter(|needle| !might_contain(&sparse, &probes(needle.as_bytes())))
+            .count();
+        assert!(
+            rejected >= 3,
+            "only {rejected} of 5 rejected at one bit per byte"
+        );
         assert!(
             might_contain(&filter, &probes(b"ab")),
             "too short to filter"
