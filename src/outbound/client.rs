@@ -31,8 +31,7 @@ pub(crate) async fn attempt(
         server: target.server(),
         steps: Vec::new(),
     };
-    // Bounds the whole attempt too: lettre's timeout is per read.
-    let whole = timeout.saturating_mul(4 + recipients.len().min(100) as u32);
+    let whole = time_limit(timeout, recipients.len());
     let result = tokio::time::timeout(
         whole,
         session(
@@ -66,6 +65,12 @@ pub(crate) async fn attempt(
         }
     };
     Outcome { attempt, replies }
+}
+
+/// The longest a whole attempt may take (lettre's timeout is per read):
+/// a few replies, and one per recipient.
+pub(crate) fn time_limit(timeout: Duration, recipients: usize) -> Duration {
+    timeout.saturating_mul(4 + recipients.min(100) as u32)
 }
 
 /// The outcome of an attempt whose task failed: every recipient deferred.

@@ -7,6 +7,7 @@
 //! than a trait object: the set is closed, and the memory engine's calls stay
 //! direct and synchronous underneath the async surface.
 
+pub(crate) mod deliveries;
 pub(crate) mod detail;
 mod encoded;
 mod events;
@@ -34,6 +35,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 pub use events::Event;
+pub(crate) use id::IdGenerator;
 pub use id::{ID_LEN, MessageId, cursor_text};
 pub use mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope, canonical_name};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};

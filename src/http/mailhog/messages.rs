@@ -332,7 +332,13 @@ async fn queue_release(
         .app
         .outbound
         .release_to(&message, raw, config.email, target)
-        .map_err(|e| bad(e.to_string()))?;
+        .await
+        .map_err(|e| match e {
+            crate::outbound::ReleaseError::Store(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            e => bad(e.to_string()),
+        })?;
     Ok(())
 }
 

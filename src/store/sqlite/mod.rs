@@ -8,6 +8,7 @@
 
 mod bloom;
 mod checkpoint;
+mod deliveries;
 mod mailboxes;
 mod rows;
 mod schema;
