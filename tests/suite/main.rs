@@ -27,6 +27,7 @@ mod mailboxes;
 mod outbound;
 mod outbound_restart;
 mod pop3;
+mod pop3_tls;
 mod smtp_clients;
 mod smtp_protocol;
 mod ui_browser;
