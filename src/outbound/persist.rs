@@ -62,6 +62,7 @@ pub(super) fn row_of(delivery: &Delivery, relay: Option<&Arc<RelayTarget>>) -> D
             Auth::None => ("none", "", ""),
             Auth::Plain { username, password } => ("plain", username.as_str(), password.as_str()),
             Auth::Login { username, password } => ("login", username.as_str(), password.as_str()),
+            Auth::CramMd5 { username, secret } => ("cram-md5", username.as_str(), secret.as_str()),
         };
         // A finished delivery needs no password.
         let password = if delivery.state.is_final() {
@@ -119,6 +120,10 @@ pub(super) fn delivery_of(
             let login = match mechanism.as_str() {
                 "plain" => Auth::Plain { username, password },
                 "login" => Auth::Login { username, password },
+                "cram-md5" => Auth::CramMd5 {
+                    username,
+                    secret: password,
+                },
                 _ => Auth::None,
             };
             Arc::new(RelayTarget::adhoc(host, port, login))

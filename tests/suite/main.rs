@@ -25,6 +25,7 @@ mod durability;
 mod embed;
 mod mailboxes;
 mod outbound;
+mod outbound_auth;
 mod outbound_restart;
 mod pop3;
 mod pop3_tls;
