@@ -404,6 +404,24 @@ pub struct Pop3Config {
     )]
     pub auth_file: Option<PathBuf>,
 
+    /// PEM certificate for POP3 TLS (or `sans:host1,host2` for a self-signed one); as in Mailpit the listener then speaks TLS from the first byte, unless --pop3-stls.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "pop3-tls-cert", value_name = "PATH", env = "MP_POP3_TLS_CERT")
+    )]
+    pub tls_cert: Option<String>,
+
+    /// PEM private key for the POP3 certificate.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long = "pop3-tls-key", value_name = "PATH", env = "MP_POP3_TLS_KEY")
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// With --pop3-tls-cert: a plaintext listener offering STLS (RFC 2595) instead of implicit TLS.
+    #[cfg_attr(feature = "cli", arg(long = "pop3-stls", env = "MAILCATCH_POP3_STLS", value_parser = BoolishValueParser::new(), default_value_t = false))]
+    pub stls: bool,
+
     /// Most concurrent POP3 connections; more get -ERR and are closed.
     #[cfg_attr(
         feature = "cli",
@@ -684,6 +702,9 @@ impl Config {
             pop3: Pop3Config {
                 bind: None,
                 auth_file: None,
+                tls_cert: None,
+                tls_key: None,
+                stls: false,
                 max_connections: 64,
                 idle_timeout: 300,
             },
@@ -839,8 +860,15 @@ mod tests {
             "/tmp/users",
             "--pop3-max-connections",
             "5",
+            "--pop3-tls-cert",
+            "cert.pem",
+            "--pop3-tls-key",
+            "key.pem",
+            "--pop3-stls",
         ]);
         assert_eq!(cli.config.pop3.bind.unwrap().port(), 1110);
+        assert_eq!(cli.config.pop3.tls_cert.as_deref(), Some("cert.pem"));
+        assert!(cli.config.pop3.tls_key.is_some() && cli.config.pop3.stls);
         assert_eq!(
             cli.config.pop3.auth_file.as_deref(),
             Some(std::path::Path::new("/tmp/users"))

@@ -35,6 +35,8 @@ pub struct Settings {
     pub(crate) cors: CorsPolicy,
     /// Who may log in to POP3; `Some` exactly when `--pop3` is given.
     pub(crate) pop3_credentials: Option<Credentials>,
+    /// The POP3 certificate, when `--pop3-tls-cert` is given.
+    pub(crate) pop3_tls: Option<tls::Acceptor>,
     /// Where `/metrics` is served, if anywhere.
     pub(crate) prometheus: crate::http::metrics::Prometheus,
     /// Where messages are kept, and the caps on them.
@@ -69,6 +71,7 @@ impl Settings {
         let cors = CorsPolicy::parse(config.http.api_cors.as_deref());
         check_webhook_url(config.http.webhook_url.as_deref())?;
         let pop3_credentials = pop3_credentials(&config.pop3)?;
+        let pop3_tls = pop3_tls(&config.pop3)?;
         let prometheus =
             crate::http::metrics::Prometheus::parse(config.http.enable_prometheus.as_deref())
                 .map_err(StartError::Config)?;
@@ -94,6 +97,7 @@ impl Settings {
             http_credentials,
             cors,
             pop3_credentials,
+            pop3_tls,
         })
     }
 }
@@ -237,6 +241,24 @@ fn pop3_credentials(config: &Pop3Config) -> Result<Option<Credentials>, StartErr
         )));
     }
     Ok(Some(credentials))
+}
+
+/// The POP3 certificate: Mailpit's `--pop3-tls-cert` and `--pop3-tls-key`
+/// (or a `sans:` self-signed one, as for SMTP).
+fn pop3_tls(config: &Pop3Config) -> Result<Option<tls::Acceptor>, StartError> {
+    let fail = |text: &str| Err(StartError::Config(text.into()));
+    let cert = config.tls_cert.as_deref().filter(|c| !c.is_empty());
+    match (cert, &config.tls_key) {
+        (None, None) if config.stls => fail("--pop3-stls needs --pop3-tls-cert"),
+        (None, None) => Ok(None),
+        (None, Some(_)) => fail("--pop3-tls-key needs --pop3-tls-cert"),
+        (Some(c), None) if !c.starts_with("sans:") => fail("--pop3-tls-cert needs --pop3-tls-key"),
+        (Some(cert), key) => {
+            let source = CertSource::from_options(Some(cert), key.as_deref(), false)?
+                .expect("a certificate was given");
+            Ok(Some(tls::acceptor(&source)?))
+        }
+    }
 }
 
 /// Shows what was resolved, never a password (so not the `Config`, whose

@@ -35,8 +35,8 @@ pub struct Counters {
 pub struct App {
     /// Every option, checked and resolved before anything bound.
     pub settings: Settings,
-    /// Where messages are kept.
-    pub store: Store,
+    /// Where messages are kept (shared with the outbound queue).
+    pub store: Arc<Store>,
     /// Totals since start.
     pub counters: Counters,
     /// When the core was opened, for the uptime `/api/v1/info` reports.
@@ -65,12 +65,17 @@ impl App {
         let store = Store::connect(&settings.engine, settings.limits, events.clone())
             .await
             .map_err(|e| crate::running::StartError::Database(e.to_string()))?;
+        let store = Arc::new(store);
         let mailbox_keys = store.mailbox_keys();
         let links = crate::check::linkcheck::LinkChecker::new(
             settings.config.http.allow_internal_http_requests,
         );
-        let outbound = crate::outbound::Outbound::new(&settings.config, events.clone())
-            .map_err(crate::running::StartError::Config)?;
+        let outbound =
+            crate::outbound::Outbound::new(&settings.config, events.clone(), store.clone())
+                .map_err(crate::running::StartError::Config)?;
+        outbound.resume().await.map_err(|e| {
+            crate::running::StartError::Database(format!("cannot load the outbound queue: {e}"))
+        })?;
         Ok(App {
             outbound: Arc::new(outbound),
             mailbox_keys,
@@ -115,7 +120,7 @@ impl App {
         if self.outbound.auto_relay()
             && let Ok(raw) = self.store.raw(&message).await
         {
-            self.outbound.relay_incoming(&message, raw);
+            self.outbound.relay_incoming(&message, raw).await;
         }
         self.counters.accepted.fetch_add(1, Ordering::Relaxed);
         self.counters

@@ -92,7 +92,7 @@ async fn retry(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let delivery = visible(&state, &access, &id)?;
-    match state.app.outbound.retry_now(&delivery.id) {
+    match state.app.outbound.retry_now(&delivery.id).await? {
         Some(true) => Ok(ok()),
         _ => Ok(plain(
             StatusCode::CONFLICT,
@@ -108,7 +108,7 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let delivery = visible(&state, &access, &id)?;
-    match state.app.outbound.cancel(&delivery.id) {
+    match state.app.outbound.cancel(&delivery.id).await? {
         Some(true) => Ok(ok()),
         _ => Ok(plain(
             StatusCode::CONFLICT,

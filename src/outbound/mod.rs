@@ -1,16 +1,19 @@
 //! The outbound side: releasing a captured message to a real SMTP server.
 //!
-//! A release becomes a [`Delivery`] in a bounded in-memory [`Queue`] and is
-//! answered at once; a background task sends due deliveries, at most
+//! A release becomes a [`Delivery`] in a bounded [`Queue`] and is answered
+//! at once; a background task ([`sender`]) sends due deliveries, at most
 //! `--smtp-relay-concurrency` at a time, and retries temporary failures on
-//! the `--smtp-relay-retry` schedule until `--smtp-relay-give-up`. The
-//! queue is kept in memory whatever the storage engine, so pending
-//! deliveries do not survive a restart.
+//! the `--smtp-relay-retry` schedule until `--smtp-relay-give-up`. With a
+//! database engine every delivery is also written to the store (see
+//! [`crate::store::deliveries`]), so a restart resumes the queue; with the
+//! memory engine it lives and dies with the process.
 
 mod client;
+mod persist;
 mod prepare;
 pub(crate) mod queue;
 pub(crate) mod relay;
+mod sender;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,18 +23,12 @@ use jiff::Timestamp;
 use parking_lot::Mutex;
 use regex::Regex;
 use tokio::sync::{Notify, broadcast};
-use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::shutdown::Shutdown;
-use crate::store::{Event, StoredMessage};
+use crate::store::{Event, IdGenerator, Store, StoreError, StoredMessage};
 pub use queue::{Delivery, State};
 use queue::{Queue, Recipient, Schedule};
 pub(crate) use relay::{Auth, RelayTarget};
-
-/// The longest the sender sleeps between looks at the queue, so a clock
-/// jump cannot stall it for long.
-const MAX_IDLE: Duration = Duration::from_secs(30);
 
 /// The release queue and its settings.
 pub struct Outbound {
@@ -49,6 +46,11 @@ pub struct Outbound {
     wake: Notify,
     /// The change feed, where state changes are announced.
     events: broadcast::Sender<Event>,
+    /// Where deliveries are kept across restarts (nowhere, for the memory
+    /// engine).
+    store: Arc<Store>,
+    /// Delivery IDs: unique across restarts and nodes, sorting by creation.
+    ids: IdGenerator,
 }
 
 /// Why a release was refused.
@@ -63,6 +65,9 @@ pub enum ReleaseError {
     /// The queue is at its bound.
     #[error("{0}")]
     Full(String),
+    /// The database could not keep the delivery.
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 impl Outbound {
@@ -70,6 +75,7 @@ impl Outbound {
     pub(crate) fn new(
         config: &Config,
         events: broadcast::Sender<Event>,
+        store: Arc<Store>,
     ) -> Result<Outbound, String> {
         let relay = &config.relay;
         let target = match &relay.config_file {
@@ -114,6 +120,8 @@ impl Outbound {
             queue: Mutex::new(Queue::new(relay.queue, max_bytes)),
             wake: Notify::new(),
             events,
+            store,
+            ids: IdGenerator::default(),
         })
     }
 
@@ -128,7 +136,7 @@ impl Outbound {
     }
 
     /// Mailpit's release: `to` through the configured relay.
-    pub fn release(
+    pub async fn release(
         &self,
         message: &StoredMessage,
         raw: Bytes,
@@ -139,11 +147,11 @@ impl Outbound {
         target
             .check_recipients(&to)
             .map_err(ReleaseError::Recipients)?;
-        self.enqueue(message, raw, to, target)
+        self.enqueue(message, raw, to, target).await
     }
 
     /// MailHog's release: one recipient through a server the request names.
-    pub(crate) fn release_to(
+    pub(crate) async fn release_to(
         &self,
         message: &StoredMessage,
         raw: Bytes,
@@ -154,13 +162,13 @@ impl Outbound {
             return Err(ReleaseError::NotConfigured);
         }
         let to = check_addresses(&[to])?;
-        self.enqueue(message, raw, to, Arc::new(target))
+        self.enqueue(message, raw, to, Arc::new(target)).await
     }
 
     /// Auto-relay of a message just stored, if `--smtp-relay-all` or
     /// `--smtp-relay-matching` asks for it. Failures are logged, never
     /// refused to the sender.
-    pub(crate) fn relay_incoming(&self, message: &StoredMessage, raw: Bytes) {
+    pub(crate) async fn relay_incoming(&self, message: &StoredMessage, raw: Bytes) {
         let (Some(rule), Some(target)) = (&self.auto, &self.target) else {
             return;
         };
@@ -175,12 +183,12 @@ impl Outbound {
         if to.is_empty() {
             return;
         }
-        if let Err(error) = self.enqueue(message, raw, to, target.clone()) {
+        if let Err(error) = self.enqueue(message, raw, to, target.clone()).await {
             tracing::warn!(id = message.id(), %error, "auto-relay refused");
         }
     }
 
-    fn enqueue(
+    async fn enqueue(
         &self,
         message: &StoredMessage,
         raw: Bytes,
@@ -193,10 +201,9 @@ impl Outbound {
             .clone()
             .unwrap_or_else(|| message.envelope.mail_from.clone());
         let now = Timestamp::now();
-        let mut queue = self.queue.lock();
-        queue.make_room(raw.len()).map_err(ReleaseError::Full)?;
-        let id = queue.next_id();
-        queue.deliveries.push_back(Delivery {
+        let id = self.ids.next().text.to_string();
+        // Not due until it is saved: no attempt may run before its row exists.
+        let delivery = Delivery {
             id: id.clone(),
             message_id: message.id().to_string(),
             mailbox: message.mailbox.clone(),
@@ -213,19 +220,39 @@ impl Outbound {
                 })
                 .collect(),
             attempts: Vec::new(),
-            next_attempt: Some(now),
+            next_attempt: None,
             give_up: now + self.give_up,
             size: raw.len(),
             raw,
             target,
-        });
-        if let Some(queued) = queue.deliveries.back() {
+            elsewhere: false,
+        };
+        let row = persist::row_of(&delivery, self.target.as_ref());
+        let dropped = {
+            let mut queue = self.queue.lock();
+            let dropped = queue.make_room(delivery.size).map_err(ReleaseError::Full)?;
+            queue.deliveries.push_back(delivery);
+            dropped
+        };
+        self.forget(dropped).await;
+        if let Err(error) = self.store.save_delivery(&row).await {
+            self.queue.lock().deliveries.retain(|d| d.id != id);
+            return Err(ReleaseError::Store(error));
+        }
+        if let Some(queued) = self.queue.lock().get_mut(&id) {
+            queued.next_attempt = Some(now);
             self.announce(queued);
         }
-        drop(queue);
         self.wake.notify_one();
         tracing::info!(delivery = %id, message = message.id(), "release queued");
         Ok(id)
+    }
+
+    /// Deletes the rows of deliveries the queue dropped.
+    async fn forget(&self, ids: Vec<String>) {
+        if let Err(error) = self.store.forget_deliveries(&ids).await {
+            tracing::warn!(%error, "cannot delete finished deliveries from the database");
+        }
     }
 
     /// Tells the change feed (and so the WebSocket) a delivery's new state.
@@ -248,33 +275,61 @@ impl Outbound {
         self.queue.lock().get_mut(id).map(|d| d.clone())
     }
 
-    /// Makes a deferred or queued delivery due now. False when it is
-    /// unknown or not waiting.
-    pub fn retry_now(&self, id: &str) -> Option<bool> {
-        let mut queue = self.queue.lock();
-        let delivery = queue.get_mut(id)?;
-        if !matches!(delivery.state, State::Queued | State::Deferred) {
-            return Some(false);
+    /// Makes a deferred or queued delivery due now. `None` when it is
+    /// unknown, false when it is not waiting.
+    pub async fn retry_now(&self, id: &str) -> Result<Option<bool>, StoreError> {
+        let now = Timestamp::now();
+        match self.queue.lock().get_mut(id) {
+            None => return Ok(None),
+            Some(d) if !matches!(d.state, State::Queued | State::Deferred) => {
+                return Ok(Some(false));
+            }
+            Some(_) => {}
         }
-        delivery.next_attempt = Some(Timestamp::now());
+        if !self.store.retry_delivery(id, now.as_microsecond()).await? {
+            return Ok(Some(false));
+        }
+        let mut queue = self.queue.lock();
+        let Some(delivery) = queue.get_mut(id) else {
+            return Ok(None);
+        };
+        if !matches!(delivery.state, State::Queued | State::Deferred) {
+            return Ok(Some(false));
+        }
+        delivery.next_attempt = Some(now);
         drop(queue);
         self.wake.notify_one();
-        Some(true)
+        Ok(Some(true))
     }
 
     /// Cancels an unfinished delivery (one being sent finishes its attempt
-    /// but is not retried). False when it had already finished.
-    pub fn cancel(&self, id: &str) -> Option<bool> {
-        let mut queue = self.queue.lock();
-        let delivery = queue.get_mut(id)?;
-        if delivery.state.is_final() {
-            return Some(false);
+    /// but is not retried). `None` when it is unknown, false when it had
+    /// already finished.
+    pub async fn cancel(&self, id: &str) -> Result<Option<bool>, StoreError> {
+        let row = {
+            let mut queue = self.queue.lock();
+            let Some(delivery) = queue.get_mut(id) else {
+                return Ok(None);
+            };
+            if delivery.state.is_final() {
+                return Ok(Some(false));
+            }
+            let mut cancelled = delivery.clone();
+            cancelled.cancel();
+            persist::row_of(&cancelled, self.target.as_ref())
+        };
+        if !self.store.cancel_delivery(&row).await? {
+            return Ok(Some(false));
         }
+        let mut queue = self.queue.lock();
+        let Some(delivery) = queue.get_mut(id) else {
+            return Ok(None);
+        };
         delivery.cancel();
         let cancelled = delivery.clone();
         drop(queue);
         self.announce(&cancelled);
-        Some(true)
+        Ok(Some(true))
     }
 
     /// Deliveries per state, for `/metrics`.
@@ -286,81 +341,43 @@ impl Outbound {
             .collect()
     }
 
-    /// Sends due deliveries until shutdown.
-    pub(crate) async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
-        let mut sending = JoinSet::new();
-        loop {
-            let free = self.concurrency.saturating_sub(sending.len());
-            let (due, idle) = self.take_due(free);
-            for job in due {
-                sending.spawn(self.clone().send(job));
-            }
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                Some(_) = sending.join_next(), if !sending.is_empty() => {}
-                _ = tokio::time::sleep(idle) => {}
-                _ = shutdown.wait() => {
-                    sending.abort_all();
-                    return;
+    /// Loads the deliveries a database kept (at start): unfinished ones
+    /// resume, deferred ones at their next attempt.
+    pub(crate) async fn resume(&self) -> Result<usize, StoreError> {
+        let max = self.queue.lock().max;
+        let rows = self.store.load_deliveries(max, false).await?;
+        let mut loaded: Vec<Delivery> = rows
+            .into_iter()
+            .filter_map(|row| self.revive(row))
+            .collect();
+        loaded.sort_by_key(|d| d.created);
+        let pending = loaded.iter().filter(|d| !d.state.is_final()).count();
+        self.queue.lock().deliveries.extend(loaded);
+        if pending > 0 {
+            tracing::info!(pending, "resuming the outbound queue");
+            self.wake.notify_one();
+        }
+        Ok(pending)
+    }
+
+    /// The delivery of a loaded row, or `None` (logged) when it cannot be
+    /// sent from here. A row another node is sending is looked at again
+    /// when its claim may have lapsed.
+    fn revive(&self, row: crate::store::deliveries::DeliveryRow) -> Option<Delivery> {
+        let id = row.id.clone();
+        match persist::delivery_of(row, self.target.as_ref()) {
+            Ok(mut delivery) => {
+                if delivery.state == State::Sending {
+                    delivery.elsewhere = true;
+                    delivery.next_attempt = Some(Timestamp::now() + self.recheck_after(&delivery));
                 }
+                Some(delivery)
+            }
+            Err(error) => {
+                tracing::warn!(delivery = %id, %error, "cannot resume a delivery");
+                None
             }
         }
-    }
-
-    /// Marks up to `free` due deliveries as sending; returns them and how
-    /// long until the next one falls due.
-    fn take_due(&self, free: usize) -> (Vec<Job>, Duration) {
-        let now = Timestamp::now();
-        let mut queue = self.queue.lock();
-        let mut due = Vec::new();
-        let mut idle = MAX_IDLE;
-        for d in queue.deliveries.iter_mut() {
-            if !matches!(d.state, State::Queued | State::Deferred) {
-                continue;
-            }
-            let Some(at) = d.next_attempt else { continue };
-            if at > now {
-                let wait = Duration::try_from(at.duration_since(now)).unwrap_or(MAX_IDLE);
-                idle = idle.min(wait);
-            } else if due.len() < free {
-                d.state = State::Sending;
-                let _ = self.events.send(event_of(d));
-                due.push(Job {
-                    id: d.id.clone(),
-                    target: d.target.clone(),
-                    from: d.from.clone(),
-                    to: d.pending(),
-                    raw: d.raw.clone(),
-                });
-            }
-        }
-        (due, idle)
-    }
-
-    async fn send(self: Arc<Self>, job: Job) {
-        // In a task of its own, so a panic in the SMTP client becomes a
-        // temporary failure instead of a delivery stuck in `sending`.
-        let (target, hostname, timeout) = (job.target.clone(), self.hostname.clone(), self.timeout);
-        let (from, to, raw) = (job.from.clone(), job.to.clone(), job.raw.clone());
-        let attempt = tokio::spawn(async move {
-            client::attempt(&target, &hostname, &from, &to, &raw, timeout).await
-        });
-        let outcome = match attempt.await {
-            Ok(outcome) => outcome,
-            Err(error) => client::crashed(&job.target, &job.to, &error.to_string()),
-        };
-        let mut queue = self.queue.lock();
-        let Some(delivery) = queue.get_mut(&job.id) else {
-            return;
-        };
-        if delivery.state == State::Cancelled {
-            return;
-        }
-        delivery.record(outcome, Timestamp::now(), &self.schedule);
-        let _ = self.events.send(event_of(delivery));
-        tracing::info!(delivery = %job.id, state = delivery.state.name(), "delivery attempt finished");
-        drop(queue);
-        self.wake.notify_one();
     }
 }
 
@@ -372,16 +389,6 @@ fn event_of(delivery: &Delivery) -> Event {
         mailbox: delivery.mailbox.clone(),
         state: delivery.state.name(),
     }
-}
-
-/// One attempt's inputs, copied out of the queue so the lock is not held
-/// while sending.
-struct Job {
-    id: String,
-    target: Arc<RelayTarget>,
-    from: String,
-    to: Vec<String>,
-    raw: Bytes,
 }
 
 /// Mailpit's checks of the `To` list: each must be an address; none given

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::relay::RelayTarget;
 
@@ -71,7 +71,7 @@ impl State {
 }
 
 /// One SMTP reply, or a failure that had none (connection refused, time-out).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Reply {
     /// The reply code; 0 when there was no reply.
@@ -89,19 +89,24 @@ impl Reply {
     }
 }
 
+/// `pending`, `delivered` or `failed`. (An alias, so serde does not take
+/// the field for a string borrowed from its input.)
+pub type RecipientState = &'static str;
+
 /// Where one recipient stands.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Recipient {
     pub address: String,
     /// `pending`, `delivered` or `failed`.
-    pub state: &'static str,
+    #[serde(deserialize_with = "recipient_state")]
+    pub state: RecipientState,
     /// The last reply about this recipient.
     pub reply: Option<Reply>,
 }
 
 /// One command of an attempt and its reply.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Step {
     pub command: String,
@@ -110,10 +115,10 @@ pub struct Step {
 }
 
 /// One connection to the relay.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Attempt {
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "rfc3339", deserialize_with = "from_rfc3339")]
     pub started: Timestamp,
     pub server: String,
     pub steps: Vec<Step>,
@@ -155,10 +160,31 @@ pub struct Delivery {
     pub raw: Bytes,
     #[serde(skip)]
     pub target: Arc<RelayTarget>,
+    /// Being sent by another node (PostgreSQL): looked at again when its
+    /// claim may have lapsed (`next_attempt`).
+    #[serde(skip)]
+    pub elsewhere: bool,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_string())
+}
+
+fn from_rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+/// A recipient's state as the queue names it (a database row's JSON).
+fn recipient_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "pending" => Ok("pending"),
+        "delivered" => Ok("delivered"),
+        "failed" => Ok("failed"),
+        other => Err(serde::de::Error::custom(format!(
+            "unknown recipient state {other:?}"
+        ))),
+    }
 }
 
 fn rfc3339_opt<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -275,7 +301,6 @@ pub struct Queue {
     pub deliveries: VecDeque<Delivery>,
     pub max: usize,
     pub max_bytes: usize,
-    next_id: u64,
 }
 
 impl Queue {
@@ -284,19 +309,13 @@ impl Queue {
             deliveries: VecDeque::new(),
             max,
             max_bytes,
-            next_id: 1,
         }
-    }
-
-    pub fn next_id(&mut self) -> String {
-        let id = self.next_id;
-        self.next_id += 1;
-        id.to_string()
     }
 
     /// Makes room for one more of `size` bytes: finished deliveries go
     /// first (oldest first); if only unfinished ones remain, refuses.
-    pub fn make_room(&mut self, size: usize) -> Result<(), String> {
+    /// Returns the IDs of the deliveries dropped.
+    pub fn make_room(&mut self, size: usize) -> Result<Vec<String>, String> {
         let held = |q: &Queue| q.deliveries.iter().map(|d| d.raw.len()).sum::<usize>();
         if held(self).saturating_add(size) > self.max_bytes {
             return Err(format!(
@@ -305,6 +324,7 @@ impl Queue {
                 self.max_bytes
             ));
         }
+        let mut dropped = Vec::new();
         while self.deliveries.len() >= self.max {
             let Some(done) = self.deliveries.iter().position(|d| d.state.is_final()) else {
                 return Err(format!(
@@ -312,9 +332,9 @@ impl Queue {
                     self.max
                 ));
             };
-            self.deliveries.remove(done);
+            dropped.extend(self.deliveries.remove(done).map(|d| d.id));
         }
-        Ok(())
+        Ok(dropped)
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Delivery> {
@@ -354,6 +374,7 @@ mod tests {
                 25,
                 super::super::relay::Auth::None,
             )),
+            elsewhere: false,
         }
     }
 
@@ -419,7 +440,7 @@ mod tests {
         q.deliveries.push_back(delivery(&["a@x"]));
         assert!(q.make_room(3).unwrap_err().contains("full"));
         q.deliveries[0].cancel();
-        q.make_room(3).unwrap();
+        assert_eq!(q.make_room(3).unwrap(), ["1"]);
         assert_eq!(q.deliveries.len(), 1);
         assert!(q.make_room(98).unwrap_err().contains("bytes"));
     }

@@ -11,8 +11,19 @@ use serde::Deserialize;
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Auth {
     None,
-    Plain { username: String, password: String },
-    Login { username: String, password: String },
+    Plain {
+        username: String,
+        password: String,
+    },
+    Login {
+        username: String,
+        password: String,
+    },
+    /// CRAM-MD5 (RFC 2195), with Mailpit's `secret` (or `password`).
+    CramMd5 {
+        username: String,
+        secret: String,
+    },
 }
 
 /// Where and how released messages are sent.
@@ -51,7 +62,7 @@ struct RelayFile {
     auth: String,
     username: String,
     password: String,
-    /// CRAM-MD5's secret; refused below (the client has no CRAM-MD5).
+    /// CRAM-MD5's secret (Mailpit's key; `password` is taken too).
     secret: String,
     return_path: String,
     override_from: String,
@@ -223,11 +234,17 @@ fn login(auth: &str, username: String, password: String, secret: &str) -> Result
         "none" => Ok(Auth::None),
         "" | "plain" => Ok(Auth::Plain { username, password }),
         "login" => Ok(Auth::Login { username, password }),
-        "cram-md5" => Err(format!(
-            "auth cram-md5 is not supported by the relay client{}; use plain or login",
-            if secret.is_empty() { "" } else { " (secret)" }
+        "cram-md5" => Ok(Auth::CramMd5 {
+            username,
+            secret: if secret.is_empty() {
+                password
+            } else {
+                secret.to_string()
+            },
+        }),
+        other => Err(format!(
+            "unknown auth {other:?}: use none, plain, login or cram-md5"
         )),
-        other => Err(format!("unknown auth {other:?}: use none, plain or login")),
     }
 }
 
@@ -322,7 +339,16 @@ mod tests {
                 .contains("host")
         );
         assert!(RelayTarget::parse("host: h\nhots: x\n").is_err());
-        assert!(RelayTarget::parse("host: h\nauth: cram-md5\n").is_err());
+        assert_eq!(
+            RelayTarget::parse("host: h\nauth: cram-md5\nusername: u\nsecret: s\n")
+                .unwrap()
+                .login,
+            Auth::CramMd5 {
+                username: "u".into(),
+                secret: "s".into()
+            }
+        );
+        assert!(RelayTarget::parse("host: h\nauth: digest-md5\n").is_err());
         assert!(RelayTarget::parse("host: h\nallowed-recipients: '('\n").is_err());
         assert!(
             RelayTarget::parse("host: h\nstarttls: true\ntls: true\n")

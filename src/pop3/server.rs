@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -16,6 +18,7 @@ use crate::app::App;
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::Selection;
+use crate::tls;
 
 /// How long a failed PASS is answered late, so passwords cannot be tried
 /// quickly.
@@ -36,6 +39,8 @@ struct Shared {
     idle_timeout: Duration,
     grace: Duration,
     connections: Arc<Semaphore>,
+    /// The certificate: implicit TLS, or STLS when `session.stls`.
+    tls: Option<tls::Acceptor>,
 }
 
 /// Binds the POP3 listener if `--pop3` was given. The credentials were
@@ -58,7 +63,9 @@ pub(crate) async fn bind(app: Arc<App>) -> Result<Option<Pop3Server>, StartError
         shared: Arc::new(Shared {
             session: Arc::new(SessionConfig {
                 credentials: credentials.clone(),
+                stls: config.pop3.stls && app.settings.pop3_tls.is_some(),
             }),
+            tls: app.settings.pop3_tls.clone(),
             app: app.clone(),
             idle_timeout: Duration::from_secs(config.pop3.idle_timeout.max(1)),
             grace: Duration::from_secs(config.smtp.shutdown_grace),
@@ -122,25 +129,83 @@ enum Read {
     End(Option<&'static str>),
 }
 
-async fn connection(
-    shared: &Shared,
-    stream: TcpStream,
-    mut shutdown: Shutdown,
-) -> std::io::Result<()> {
+/// How a conversation over one stream ended.
+enum Ended<S> {
+    /// The session is over.
+    Closed,
+    /// STLS was accepted: TLS is negotiated over this stream next.
+    StartTls(BufReader<S>),
+}
+
+/// The reply to input sent after STLS but before the TLS handshake: it
+/// could be a command injected in plaintext (RFC 2595's warning), so the
+/// connection is closed.
+const INPUT_BEFORE_TLS: &str = "-ERR data after STLS before the TLS handshake\r\n";
+
+async fn connection(shared: &Shared, stream: TcpStream, shutdown: Shutdown) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
-    let (reader, mut writer) = stream.into_split();
-    let mut reader = BufReader::with_capacity(4096, reader);
     let mut session = Session::new(shared.session.clone());
-    let write = async |writer: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8]| {
-        match tokio::time::timeout(shared.idle_timeout, writer.write_all(bytes)).await {
-            Ok(result) => result,
-            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
-        }
+    if let (Some(acceptor), false) = (&shared.tls, shared.session.stls) {
+        let tls = handshake(shared, acceptor, stream).await?;
+        session.tls_started();
+        converse(shared, BufReader::new(tls), &mut session, shutdown, true).await?;
+        return Ok(());
+    }
+    let plain = BufReader::with_capacity(4096, stream);
+    let Ended::StartTls(mut plain) =
+        converse(shared, plain, &mut session, shutdown.clone(), true).await?
+    else {
+        return Ok(());
     };
-    write(&mut writer, session.greeting().as_bytes()).await?;
+    let Some(acceptor) = &shared.tls else {
+        return Ok(());
+    };
+    if !plain.buffer().is_empty() {
+        let _ = write_within(shared, &mut plain, INPUT_BEFORE_TLS.as_bytes()).await;
+        return Ok(());
+    }
+    let tls = handshake(shared, acceptor, plain.into_inner()).await?;
+    session.tls_started();
+    converse(shared, BufReader::new(tls), &mut session, shutdown, false).await?;
+    Ok(())
+}
+
+async fn handshake(
+    shared: &Shared,
+    acceptor: &tls::Acceptor,
+    stream: TcpStream,
+) -> std::io::Result<tls::Stream> {
+    tokio::time::timeout(shared.idle_timeout, acceptor.accept(stream))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+}
+
+async fn write_within<S: AsyncWrite + Unpin>(
+    shared: &Shared,
+    stream: &mut S,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    match tokio::time::timeout(shared.idle_timeout, stream.write_all(bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+    }
+}
+
+/// Runs the session over `stream` (greeting first if `greet`) until it
+/// ends or asks for TLS.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared,
+    mut stream: BufReader<S>,
+    session: &mut Session,
+    mut shutdown: Shutdown,
+    greet: bool,
+) -> std::io::Result<Ended<S>> {
+    if greet {
+        write_within(shared, &mut stream, session.greeting().as_bytes()).await?;
+    }
     loop {
         let read = tokio::select! {
-            read = tokio::time::timeout(shared.idle_timeout, read_line(&mut reader)) => match read {
+            read = tokio::time::timeout(shared.idle_timeout, read_line(&mut stream)) => match read {
                 Ok(read) => read?,
                 Err(_) => Read::End(Some(session::IDLE_TIMEOUT)),
             },
@@ -149,43 +214,42 @@ async fn connection(
         let line = match read {
             Read::Line(line) => line,
             Read::TooLong => {
-                write(&mut writer, session::LINE_TOO_LONG.as_bytes()).await?;
+                write_within(shared, &mut stream, session::LINE_TOO_LONG.as_bytes()).await?;
                 break;
             }
             Read::End(reply) => {
                 if let Some(reply) = reply {
-                    write(&mut writer, reply.as_bytes()).await?;
+                    write_within(shared, &mut stream, reply.as_bytes()).await?;
                 }
                 break;
             }
         };
-        match session.line(&line) {
-            Action::Reply(reply) => write(&mut writer, reply.as_bytes()).await?,
+        let reply = match session.line(&line) {
+            Action::Reply(reply) => reply,
             Action::RejectLogin(reply) => {
                 tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
-                write(&mut writer, reply.as_bytes()).await?;
+                reply
             }
-            Action::OpenMaildrop => {
-                let reply = match maildrop(&shared.app).await {
-                    Ok(maildrop) => session.opened(maildrop),
-                    Err(error) => {
-                        tracing::warn!(%error, "POP3 maildrop not loaded");
-                        write(&mut writer, session.open_failed().as_bytes()).await?;
-                        break;
-                    }
-                };
-                write(&mut writer, reply.as_bytes()).await?;
-            }
+            Action::OpenMaildrop => match maildrop(&shared.app).await {
+                Ok(maildrop) => session.opened(maildrop),
+                Err(error) => {
+                    tracing::warn!(%error, "POP3 maildrop not loaded");
+                    write_within(shared, &mut stream, session.open_failed().as_bytes()).await?;
+                    break;
+                }
+            },
             Action::Send { id, top } => {
                 let store = &shared.app.store;
                 let raw = match store.get(&id).await {
                     Ok(Some(message)) => store.raw(&message).await.ok(),
                     _ => None,
                 };
-                match raw {
-                    Some(raw) => write(&mut writer, &session::render(&raw, top)).await?,
-                    None => write(&mut writer, session::NO_LONGER_STORED.as_bytes()).await?,
-                }
+                let bytes = match raw {
+                    Some(raw) => session::render(&raw, top),
+                    None => session::NO_LONGER_STORED.as_bytes().to_vec(),
+                };
+                write_within(shared, &mut stream, &bytes).await?;
+                continue;
             }
             Action::Update(ids) => {
                 let success = ids.is_empty()
@@ -196,25 +260,29 @@ async fn connection(
                             false
                         }
                     };
-                write(&mut writer, session.updated(success).as_bytes()).await?;
+                write_within(shared, &mut stream, session.updated(success).as_bytes()).await?;
                 break;
             }
             Action::Close(reply) => {
-                write(&mut writer, reply.as_bytes()).await?;
+                write_within(shared, &mut stream, reply.as_bytes()).await?;
                 break;
             }
-        }
+            Action::StartTls(reply) => {
+                write_within(shared, &mut stream, reply.as_bytes()).await?;
+                stream.flush().await?;
+                return Ok(Ended::StartTls(stream));
+            }
+        };
+        write_within(shared, &mut stream, reply.as_bytes()).await?;
     }
-    let _ = writer.shutdown().await;
-    Ok(())
+    let _ = stream.shutdown().await;
+    Ok(Ended::Closed)
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes, its `\n` included.
-async fn read_line(
-    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-) -> std::io::Result<Read> {
+async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Read> {
     let mut line = Vec::new();
-    let n = (&mut *reader)
+    let n = reader
         .take(MAX_LINE as u64)
         .read_until(b'\n', &mut line)
         .await?;

@@ -1,4 +1,5 @@
-//! The POP3 session (RFC 1939, with CAPA from RFC 2449) as a sans-IO state
+//! The POP3 session (RFC 1939, with CAPA from RFC 2449 and STLS from
+//! RFC 2595) as a sans-IO state
 //! machine: command lines go in, replies and requests for the store come
 //! out. It never touches a socket or the store, so it is tested with plain
 //! strings; the transport (`pop3::server`) moves the bytes and does the
@@ -19,6 +20,9 @@ pub const MAX_AUTH_FAILURES: u32 = 3;
 pub struct SessionConfig {
     /// Who may log in.
     pub credentials: Credentials,
+    /// Whether STLS is offered (a certificate is configured and the
+    /// listener is not implicit TLS).
+    pub stls: bool,
 }
 
 /// One message of the maildrop, as listed at login.
@@ -54,6 +58,10 @@ pub enum Action {
     Update(Vec<String>),
     /// Write this reply, then close the connection.
     Close(String),
+    /// STLS: write this reply, then negotiate TLS and go on over it (call
+    /// [`Session::tls_started`]); input the client sent before the
+    /// handshake is refused.
+    StartTls(String),
 }
 
 /// The reply when a message of the maildrop was deleted meanwhile by
@@ -94,6 +102,9 @@ pub struct Session {
     config: Arc<SessionConfig>,
     state: State,
     failures: u32,
+    /// Whether the connection is already encrypted (STLS done, or
+    /// implicit TLS).
+    tls: bool,
 }
 
 impl Session {
@@ -103,6 +114,16 @@ impl Session {
             config,
             state: State::Authorization { user: None },
             failures: 0,
+            tls: false,
+        }
+    }
+
+    /// The connection is now encrypted: STLS is no longer offered, and a
+    /// name given before it is forgotten (RFC 2595 §4).
+    pub fn tls_started(&mut self) {
+        self.tls = true;
+        if let State::Authorization { user } = &mut self.state {
+            *user = None;
         }
     }
 
@@ -122,12 +143,22 @@ impl Session {
         let verb = verb.to_ascii_uppercase();
         let args: Vec<&str> = rest.split(' ').filter(|a| !a.is_empty()).collect();
         match verb.as_str() {
-            "CAPA" => return Action::Reply(capabilities()),
+            "CAPA" => return Action::Reply(capabilities(self.offers_stls())),
             "NOOP" if self.logged_in() => return Action::Reply(ok("")),
             "QUIT" => return self.quit(),
             _ => {}
         }
+        let offers_stls = self.offers_stls();
         match &mut self.state {
+            State::Authorization { .. } if verb == "STLS" => {
+                if offers_stls {
+                    Action::StartTls(ok("begin TLS negotiation"))
+                } else if self.tls {
+                    Action::Reply(err("TLS is already active"))
+                } else {
+                    Action::Reply(err("STLS is not offered (no --pop3-tls-cert)"))
+                }
+            }
             State::Authorization { user } => match verb.as_str() {
                 "USER" if !rest.is_empty() => {
                     *user = Some(rest.to_string());
@@ -185,6 +216,10 @@ impl Session {
         } else {
             err("[SYS/TEMP] some deleted messages were not removed")
         }
+    }
+
+    fn offers_stls(&self) -> bool {
+        self.config.stls && !self.tls
     }
 
     fn logged_in(&self) -> bool {
@@ -272,7 +307,7 @@ fn transaction(verb: &str, args: &[&str], maildrop: &[Entry], deleted: &mut [boo
                 "maildrop has {count} messages ({octets} octets)"
             )))
         }
-        "USER" | "PASS" => Action::Reply(err("already logged in")),
+        "USER" | "PASS" | "STLS" => Action::Reply(err("already logged in")),
         _ => Action::Reply(err("unknown command")),
     }
 }
@@ -288,12 +323,14 @@ fn totals(maildrop: &[Entry], deleted: Option<&[bool]>) -> (usize, usize) {
         })
 }
 
-fn capabilities() -> String {
+fn capabilities(stls: bool) -> String {
     let mut out = ok("capability list follows");
-    for capability in ["TOP", "UIDL", "USER", "IMPLEMENTATION mailcatch"] {
+    let stls = stls.then_some("STLS");
+    for capability in ["TOP", "UIDL", "USER"].into_iter().chain(stls) {
         out.push_str(capability);
         out.push_str("\r\n");
     }
+    out.push_str("IMPLEMENTATION mailcatch\r\n");
     out.push_str(".\r\n");
     out
 }
@@ -384,6 +421,7 @@ mod tests {
     fn session() -> Session {
         Session::new(Arc::new(SessionConfig {
             credentials: Credentials::parse("alice:secret bob:pa:ss:"),
+            stls: false,
         }))
     }
 
@@ -421,6 +459,25 @@ mod tests {
             "+OK maildrop has 3 messages (123 octets)\r\n"
         );
         s
+    }
+
+    #[test]
+    fn stls_is_offered_once_before_login_and_forgets_the_user() {
+        let mut s = Session::new(Arc::new(SessionConfig {
+            credentials: Credentials::parse("alice:secret"),
+            stls: true,
+        }));
+        assert!(reply(&mut s, "CAPA").contains("\r\nSTLS\r\n"));
+        assert!(reply(&mut s, "USER alice").starts_with("+OK"));
+        assert_eq!(
+            s.line(b"STLS\r\n"),
+            Action::StartTls("+OK begin TLS negotiation\r\n".into())
+        );
+        s.tls_started();
+        assert!(!reply(&mut s, "CAPA").contains("STLS"));
+        assert!(reply(&mut s, "STLS").starts_with("-ERR TLS is already active"));
+        assert!(reply(&mut s, "PASS secret").starts_with("-ERR USER first"));
+        assert!(reply(&mut session(), "STLS").starts_with("-ERR STLS is not offered"));
     }
 
     #[test]

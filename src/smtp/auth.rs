@@ -83,7 +83,9 @@ impl Verifier<'_> {
     }
 }
 
-fn hmac_md5(key: &str, message: &str) -> [u8; 16] {
+/// CRAM-MD5's digest (RFC 2195): HMAC-MD5 of the challenge, keyed with
+/// the password. The relay client computes it too.
+pub(crate) fn hmac_md5(key: &str, message: &str) -> [u8; 16] {
     let mut mac =
         Hmac::<md5::Md5>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(message.as_bytes());

@@ -8,6 +8,7 @@
 //! direct and synchronous underneath the async surface.
 
 mod bloom;
+pub(crate) mod deliveries;
 pub(crate) mod detail;
 mod encoded;
 mod events;
@@ -35,6 +36,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 pub use events::Event;
+pub(crate) use id::IdGenerator;
 pub use id::{ID_LEN, MessageId, cursor_text};
 pub use mailbox::{CreateRefusal, DEFAULT_MAILBOX, Mailbox, Scope, canonical_name};
 pub use message::{Address, Envelope, Incoming, StoredMessage, Summary, TlsInfo, Transcript};

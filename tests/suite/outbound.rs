@@ -24,7 +24,7 @@ const RELEASED: &str = "From: Alice <alice@example.com>\r\nTo: bob@example.net\r
 Subject: release me\r\nMessage-ID: <keep-1@example.com>\r\n\r\nHello.\r\n.dot line\r\n";
 
 /// Captures MESSAGE in `running` by SMTP and returns its ID.
-async fn capture(running: &mailcatch::Running) -> String {
+pub(crate) async fn capture(running: &mailcatch::Running) -> String {
     let mut smtp = RawClient::connect(running.smtp_addr).await;
     assert_eq!(smtp.command("EHLO test").await, 250);
     assert_eq!(smtp.command("MAIL FROM:<alice@example.com>").await, 250);
@@ -48,7 +48,7 @@ fn relay_file(yaml: &str) -> std::path::PathBuf {
 }
 
 /// A server relaying to `relay_yaml`, with 1 s retries and `give_up`.
-async fn releasing(relay_yaml: &str, give_up: Duration) -> mailcatch::Running {
+pub(crate) async fn releasing(relay_yaml: &str, give_up: Duration) -> mailcatch::Running {
     let file = relay_file(relay_yaml);
     common::start_with(move |c| {
         c.relay.config_file = Some(file);
@@ -60,7 +60,7 @@ async fn releasing(relay_yaml: &str, give_up: Duration) -> mailcatch::Running {
     .await
 }
 
-async fn release(running: &mailcatch::Running, id: &str, to: Value) -> (u16, String) {
+pub(crate) async fn release(running: &mailcatch::Running, id: &str, to: Value) -> (u16, String) {
     let response = reqwest::Client::new()
         .post(format!(
             "{}/api/v1/message/{id}/release",
@@ -86,7 +86,7 @@ async fn deliveries(running: &mailcatch::Running) -> Value {
 }
 
 /// Waits (up to `secs`) for the newest delivery to reach `state`.
-async fn settled(running: &mailcatch::Running, state: &str, secs: u64) -> Value {
+pub(crate) async fn settled(running: &mailcatch::Running, state: &str, secs: u64) -> Value {
     for _ in 0..secs * 20 {
         let list = deliveries(running).await;
         if list["Deliveries"][0]["State"] == state {

@@ -13,17 +13,17 @@ use tokio::net::TcpStream;
 
 /// The messages delivered, oldest first. The second has lines starting
 /// with dots (dot-stuffed on the wire) and no trailing spaces trimmed.
-const MESSAGES: [&str; 3] = [
+pub(crate) const MESSAGES: [&str; 3] = [
     "From: a@example.com\r\nTo: x@example.com\r\nSubject: first\r\n\r\nOne.\r\n",
     "From: b@example.com\r\nTo: x@example.com\r\nSubject: second\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nline  with  spaces  \r\nlast\r\n",
     "From: c@example.com\r\nTo: x@example.com\r\nSubject: third\r\n\r\nThree.\r\n",
 ];
 
 /// An auth file in cargo's scratch directory, removed when dropped.
-struct AuthFile(PathBuf);
+pub(crate) struct AuthFile(pub(crate) PathBuf);
 
 impl AuthFile {
-    fn new(text: &str) -> AuthFile {
+    pub(crate) fn new(text: &str) -> AuthFile {
         let path = common::fresh_database().with_extension("users");
         std::fs::write(&path, text).unwrap();
         AuthFile(path)
@@ -42,7 +42,7 @@ async fn start(auth: &AuthFile) -> (Running, Vec<String>) {
     start_with(auth, |_| {}).await
 }
 
-async fn start_with(
+pub(crate) async fn start_with(
     auth: &AuthFile,
     adjust: impl FnOnce(&mut mailcatch::Config),
 ) -> (Running, Vec<String>) {

@@ -12,6 +12,7 @@ use crate::http::HttpState;
 use crate::http::access::Access;
 use crate::http::body::{JsonBody, decode};
 use crate::http::error::{ApiError, ok};
+use crate::outbound::ReleaseError;
 
 #[derive(Deserialize)]
 struct ReleaseRequest {
@@ -45,6 +46,10 @@ pub async fn release(
         .app
         .outbound
         .release(&message, raw, &to)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        .await
+        .map_err(|e| match e {
+            ReleaseError::Store(e) => ApiError::Store(e),
+            e => ApiError::BadRequest(e.to_string()),
+        })?;
     Ok(ok())
 }

@@ -240,7 +240,7 @@ fn part_content(id: &str, data: &str, index: usize) -> Option<PartContent> {
 
 /// `POST /api/v1/messages/{id}/release`: MailHog's release, to one address
 /// through the server the body names (`Host`, `Port`, optional `Username`,
-/// `Password`, `Mechanism` PLAIN or LOGIN). It goes through the outbound
+/// `Password`, `Mechanism` PLAIN, LOGIN or CRAM-MD5). It goes through the outbound
 /// queue like Mailpit's, so it needs a relay configured
 /// (`--smtp-relay-config`): an API must not open SMTP connections to
 /// arbitrary hosts on a server that never asked for relaying. Answers at
@@ -315,9 +315,13 @@ async fn queue_release(
             username: config.username,
             password: config.password,
         },
+        "CRAM-MD5" => Auth::CramMd5 {
+            username: config.username,
+            secret: config.password,
+        },
         other => {
             return Err(bad(format!(
-                "unsupported Mechanism {other:?}: use PLAIN or LOGIN"
+                "unsupported Mechanism {other:?}: use PLAIN, LOGIN or CRAM-MD5"
             )));
         }
     };
@@ -332,7 +336,13 @@ async fn queue_release(
         .app
         .outbound
         .release_to(&message, raw, config.email, target)
-        .map_err(|e| bad(e.to_string()))?;
+        .await
+        .map_err(|e| match e {
+            crate::outbound::ReleaseError::Store(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            e => bad(e.to_string()),
+        })?;
     Ok(())
 }
 

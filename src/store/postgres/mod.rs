@@ -8,6 +8,7 @@
 //! same. Changes reach the other nodes' change feeds by LISTEN/NOTIFY (see
 //! [`feed`]).
 
+mod deliveries;
 mod feed;
 mod mailboxes;
 mod rows;

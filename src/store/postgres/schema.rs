@@ -4,8 +4,10 @@
 
 use tokio_postgres::{Client, Config};
 
+use super::deliveries::SCHEMA_V2;
+
 /// The schema this build writes; `mailcatch_schema` holds a database's.
-pub(super) const SCHEMA_VERSION: i32 = 1;
+pub(super) const SCHEMA_VERSION: i32 = 2;
 
 /// Key of the advisory lock held while the schema is checked or created.
 const MIGRATION_LOCK: i64 = 0x4d43_4154_0001;
@@ -156,11 +158,23 @@ async fn migrate(client: &mut Client) -> Result<(), String> {
         Some(v) if v > SCHEMA_VERSION => Err(format!(
             "its schema is version {v}, newer than this mailcatch understands ({SCHEMA_VERSION}); upgrade mailcatch"
         )),
-        Some(_) => Ok(()),
+        Some(v) if v == SCHEMA_VERSION => Ok(()),
+        Some(_) => {
+            let tx = client.transaction().await.map_err(describe)?;
+            tx.batch_execute(SCHEMA_V2).await.map_err(describe)?;
+            tx.execute(
+                "INSERT INTO mailcatch_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
+            .await
+            .map_err(describe)?;
+            tx.commit().await.map_err(describe)
+        }
         None => {
             let start = jiff::Timestamp::now().as_microsecond().max(1);
             let tx = client.transaction().await.map_err(describe)?;
             tx.batch_execute(SCHEMA_V1).await.map_err(describe)?;
+            tx.batch_execute(SCHEMA_V2).await.map_err(describe)?;
             tx.execute("INSERT INTO message_clock (last) VALUES ($1)", &[&start])
                 .await
                 .map_err(describe)?;

@@ -7,6 +7,7 @@
 //! keeps only the totals in memory; messages are read back on demand.
 
 mod checkpoint;
+mod deliveries;
 mod mailboxes;
 mod rows;
 mod schema;

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::deliveries::SCHEMA_V3;
+
 /// `PRAGMA application_id` of a mailcatch database ("MCAT").
 const APPLICATION_ID: i32 = 0x4d43_4154;
 /// The schema this build writes; `PRAGMA user_version` holds a file's.
-pub(super) const SCHEMA_VERSION: i32 = 2;
+pub(super) const SCHEMA_VERSION: i32 = 3;
 
 /// The first schema. A message is split by how it is read, so that each
 /// scan reads only what it tests: `messages` (narrow rows: listing order,
@@ -160,7 +162,7 @@ pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
         // Incremental auto-vacuum must be chosen before the first table.
         conn.execute_batch(&format!(
             "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;
-             BEGIN; {SCHEMA_V1} {SCHEMA_V2}
+             BEGIN; {SCHEMA_V1} {SCHEMA_V2} {SCHEMA_V3}
              PRAGMA application_id = {APPLICATION_ID};
              PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
@@ -182,6 +184,12 @@ pub(super) fn prepare(path: &Path, conn: &Connection) -> Result<(), OpenError> {
     if version < 2 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
+        ))
+        .map_err(fail)?;
+    }
+    if version < 3 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
         ))
         .map_err(fail)?;
     }
