@@ -29,7 +29,7 @@ cargo test --locked --doc 2>&1 | tee -a "$log"
 echo "== again on the SQLite engine"
 MAILCATCH_TEST_ENGINE=sqlite cargo test --locked --no-fail-fast --test suite -- \
   adversarial_api:: adversarial_mime:: adversarial_smtp:: api_extract:: \
-  api_message:: api_messages:: api_search:: api_security:: api_send_tags_chaos:: \
+  api_message:: api_messages:: api_openapi:: api_search:: api_security:: api_send_tags_chaos:: \
   api_wait:: api_ws:: mailboxes:: smtp_clients:: smtp_protocol:: outbound:: ui_http:: 2>&1 | tee -a "$log"
 
 # A subset again on PostgreSQL (each server gets a fresh database on the

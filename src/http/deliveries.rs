@@ -8,22 +8,36 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
-use super::HttpState;
 use super::access::Access;
 use super::error::{ApiError, ok, plain};
 use super::json::GoJson;
+use super::{HttpState, Route, routed};
 use crate::outbound::{Delivery, State as DeliveryState};
 
 pub fn router() -> Router<Arc<HttpState>> {
-    Router::new()
-        .route("/api/mailcatch/v1/deliveries", get(list))
-        .route("/api/mailcatch/v1/deliveries/{id}", get(one).delete(cancel))
-        .route("/api/mailcatch/v1/deliveries/{id}/retry", post(retry))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        ("/api/mailcatch/v1/deliveries", Method::GET, get(list)),
+        ("/api/mailcatch/v1/deliveries/{id}", Method::GET, get(one)),
+        (
+            "/api/mailcatch/v1/deliveries/{id}",
+            Method::DELETE,
+            delete(cancel),
+        ),
+        (
+            "/api/mailcatch/v1/deliveries/{id}/retry",
+            Method::POST,
+            post(retry),
+        ),
+    ]
 }
 
 #[derive(Deserialize)]

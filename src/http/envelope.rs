@@ -17,21 +17,35 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mail_parser::{HeaderName, HeaderValue, MessageParser};
 use serde::Serialize;
 
-use super::HttpState;
 use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use super::{HttpState, Route, routed};
 use crate::store::{Address, StoredMessage, TlsInfo};
 
 pub fn router() -> Router<Arc<HttpState>> {
-    Router::new()
-        .route("/api/mailcatch/v1/message/{id}/envelope", get(envelope))
-        .route("/api/mailcatch/v1/message/{id}/headers", get(headers))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        (
+            "/api/mailcatch/v1/message/{id}/envelope",
+            Method::GET,
+            get(envelope),
+        ),
+        (
+            "/api/mailcatch/v1/message/{id}/headers",
+            Method::GET,
+            get(headers),
+        ),
+    ]
 }
 
 #[derive(Serialize)]

@@ -17,22 +17,36 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::HttpState;
 use super::access::Access;
 use super::error::ApiError;
 use super::params::Params;
+use super::{HttpState, Route, routed};
 use crate::extract;
 use crate::store::detail::Detail;
 use crate::store::{LARGE_MESSAGE_BYTES, StoreError, StoredMessage};
 
 pub fn router() -> Router<Arc<HttpState>> {
-    Router::new()
-        .route("/api/mailcatch/v1/message/{id}/links", get(links))
-        .route("/api/mailcatch/v1/message/{id}/codes", get(codes))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        (
+            "/api/mailcatch/v1/message/{id}/links",
+            Method::GET,
+            get(links),
+        ),
+        (
+            "/api/mailcatch/v1/message/{id}/codes",
+            Method::GET,
+            get(codes),
+        ),
+    ]
 }
 
 #[derive(Serialize)]

@@ -11,23 +11,33 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
-use super::HttpState;
 use super::access::{Access, Role};
 use super::body::{JsonBody, decode};
 use super::error::{ApiError, ok, plain};
 use super::json::{GoJson, timestamp};
+use super::{HttpState, Route, routed};
 use crate::app::{CreateError, NewMailbox};
 use crate::store::{Counts, canonical_name};
 
 pub fn router() -> Router<Arc<HttpState>> {
-    Router::new()
-        .route("/api/mailcatch/v1/mailboxes", get(list).post(create))
-        .route("/api/mailcatch/v1/mailboxes/{name}", delete(remove))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        ("/api/mailcatch/v1/mailboxes", Method::GET, get(list)),
+        ("/api/mailcatch/v1/mailboxes", Method::POST, post(create)),
+        (
+            "/api/mailcatch/v1/mailboxes/{name}",
+            Method::DELETE,
+            delete(remove),
+        ),
+    ]
 }
 
 #[derive(Serialize)]

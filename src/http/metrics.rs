@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use super::HttpState;
 use super::error::ApiError;
+use super::{HttpState, Route, routed};
 use crate::app::App;
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
@@ -52,10 +52,16 @@ pub fn route(state: &HttpState) -> Router<Arc<HttpState>> {
     if state.app.settings.prometheus != Prometheus::OnHttp {
         return Router::new();
     }
-    Router::new().route(
+    routed(table())
+}
+
+/// The route [`route`] serves when metrics go on the HTTP listener.
+pub fn table() -> Vec<Route> {
+    vec![(
         "/metrics",
+        Method::GET,
         get(|State(state): State<Arc<HttpState>>| async move { metrics(&state.app).await }),
-    )
+    )]
 }
 
 async fn metrics(app: &App) -> Result<Response, ApiError> {

@@ -1,24 +1,31 @@
-//! The OpenAPI 3 description of what this server answers, at
-//! `/api/v1/openapi.json` and, under Mailpit's name, `/api/v1/swagger.json`.
-//! A unit test checks it against the router's route table, and an
-//! integration test calls every operation it lists.
+//! The OpenAPI 3 description of what this server answers (Mailpit's,
+//! mailcatch's and MailHog's APIs), at `/api/v1/openapi.json` and, under
+//! Mailpit's name, `/api/v1/swagger.json`. A unit test checks it against the
+//! route lists the routers are built from, and an integration test
+//! (`api_openapi`) calls every operation it lists and checks the JSON
+//! answers against its schemas.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::HttpState;
+use super::{HttpState, Route, routed};
 
 /// The document, kept as JSON so it reads like what clients fetch.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
 pub fn routes() -> Router<Arc<HttpState>> {
-    Router::new()
-        .route("/api/v1/openapi.json", get(document))
-        .route("/api/v1/swagger.json", get(document))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![
+        ("/api/v1/openapi.json", Method::GET, get(document)),
+        ("/api/v1/swagger.json", Method::GET, get(document)),
+    ]
 }
 
 async fn document() -> Response {
@@ -52,7 +59,54 @@ fn operations() -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{api, deliveries, envelope, extract, mailboxes, mailhog, metrics, wait};
     use super::*;
+
+    /// A path with its parameters' names left out: the router names them
+    /// for handlers (`{id}`), the document for readers (`{ID}`).
+    fn shape(path: &str) -> String {
+        let mut shaped = String::new();
+        let mut in_parameter = false;
+        for c in path.chars() {
+            match c {
+                '{' => in_parameter = true,
+                '}' => {
+                    in_parameter = false;
+                    shaped.push_str("{}");
+                }
+                _ if !in_parameter => shaped.push(c),
+                _ => {}
+            }
+        }
+        shaped
+    }
+
+    /// Every `(path shape, METHOD)` of every router built from a route
+    /// list: Mailpit's, MailHog's and mailcatch's own APIs.
+    fn served() -> Vec<(String, String)> {
+        [
+            api::table(1, 1),
+            mailhog::table(1),
+            mailboxes::table(),
+            deliveries::table(),
+            extract::table(),
+            envelope::table(),
+            wait::table(),
+            metrics::table(),
+            table(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(path, method, _)| (shape(path), method.to_string()))
+        .collect()
+    }
+
+    fn documented() -> Vec<(String, String)> {
+        operations()
+            .into_iter()
+            .map(|(path, method)| (shape(&path), method))
+            .collect()
+    }
 
     #[test]
     fn document_is_valid_json_with_version() {
@@ -62,23 +116,49 @@ mod tests {
     }
 
     #[test]
-    fn every_api_route_is_documented() {
-        let documented = operations();
-        for (path, method, _) in super::super::api::table(1, 1) {
+    fn every_route_is_documented() {
+        let documented = documented();
+        for (path, method) in served() {
             assert!(
-                documented.contains(&(path.to_string(), method.to_string())),
+                documented.contains(&(path.clone(), method.clone())),
                 "{method} {path} is served but not in openapi.json"
             );
         }
-        for (path, method) in &documented {
-            if path.starts_with("/api/v1/") && !path.ends_with(".json") {
+    }
+
+    /// The other way round for the route lists; `/api/events`, `/view/*`
+    /// and the probes are routed directly (the integration test calls them).
+    #[test]
+    fn every_documented_api_operation_is_routed() {
+        let served = served();
+        for (path, method) in documented() {
+            let listed = path.starts_with("/api/") || path == "/metrics";
+            if listed && path != "/api/events" {
                 assert!(
-                    super::super::api::table(1, 1)
-                        .iter()
-                        .any(|(p, m, _)| p == path && m.as_str() == method),
+                    served.contains(&(path.clone(), method.clone())),
                     "{method} {path} is documented but not routed"
                 );
             }
         }
+    }
+
+    /// Every `$ref` names a schema the document has.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(value: &serde_json::Value, doc: &serde_json::Value) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                        let pointer = target.trim_start_matches('#');
+                        assert!(doc.pointer(pointer).is_some(), "{target} is missing");
+                    }
+                    map.values().for_each(|v| walk(v, doc));
+                }
+                serde_json::Value::Array(list) => list.iter().for_each(|v| walk(v, doc)),
+                _ => {}
+            }
+        }
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        walk(&doc, &doc);
     }
 }

@@ -10,15 +10,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::HttpState;
 use super::error::ApiError;
 use super::json::{GoJson, MessageSummary};
 use super::params::{self, Params};
+use super::{HttpState, Route, routed};
 use crate::app::{Cursor, Outcome, WaitError, WaitRequest};
 use crate::http::access::Access;
 use crate::store::{MessageId, Query as SearchQuery, StoreError};
@@ -29,7 +29,11 @@ const MAX_COUNT: usize = 1000;
 const DEFAULT_TIMEOUT: f64 = 30.0;
 
 pub fn router() -> Router<Arc<HttpState>> {
-    Router::new().route("/api/mailcatch/v1/wait", get(wait))
+    routed(table())
+}
+
+pub fn table() -> Vec<Route> {
+    vec![("/api/mailcatch/v1/wait", Method::GET, get(wait))]
 }
 
 #[derive(Serialize)]

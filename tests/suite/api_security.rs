@@ -1,10 +1,10 @@
-//! Basic auth, the Origin check and CORS, body caps, and the OpenAPI
-//! document checked against what the server answers.
+//! Basic auth, the Origin check and CORS, body caps and the Host check
+//! (the OpenAPI document is checked in `api_openapi`).
 
 use crate::api_support;
 
 use api_support::{simple, start, start_with};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 
 #[tokio::test]
@@ -272,74 +272,6 @@ async fn garbage_never_causes_a_server_error() {
     }
     // Still serving.
     assert_eq!(api.get("/api/v1/messages").await.status(), 200);
-    api.shutdown().await;
-}
-
-/// Every operation in the served OpenAPI document answers something other
-/// than 404/405 (with real IDs, part IDs and tags substituted), and the
-/// document lists every API route (checked by a unit test against the route
-/// table the router is built from).
-#[tokio::test]
-async fn openapi_document_matches_the_server() {
-    // sa-check is only routed with a spamd named (here one that is down).
-    let spamd = format!("127.0.0.1:{}", api_support::common::free_port());
-    let api = start_with(|c| {
-        c.smtp.enable_chaos = true;
-        c.http.enable_spamassassin = Some(spamd);
-    })
-    .await;
-    let m = api.insert(&api_support::rich()).await;
-    let message = api.get_json(&format!("/api/v1/message/{}", m.id())).await;
-    let part = message["Attachments"][0]["PartID"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    api.running
-        .store()
-        .set_tags(&[m.id().to_string()], &["Docs".to_string()])
-        .await
-        .unwrap();
-
-    for name in ["/api/v1/openapi.json", "/api/v1/swagger.json"] {
-        let doc = api.get_json(name).await;
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    }
-    let doc = api.get_json("/api/v1/openapi.json").await;
-    let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= 20);
-    for (template, item) in paths {
-        for (method, _) in item.as_object().unwrap() {
-            let path = template
-                .replace("{ID}", m.id())
-                .replace("{PartID}", &part)
-                .replace("{Tag}", "Docs");
-            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
-            let mut request = api.client.request(method.clone(), api.url(&path));
-            if path == "/api/events" {
-                request = request
-                    .header("connection", "upgrade")
-                    .header("upgrade", "websocket")
-                    .header("sec-websocket-version", "13")
-                    .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
-            }
-            if method == Method::DELETE && path == "/api/v1/messages" {
-                // Keep the message for the operations that follow.
-                request = request.body(r#"{"IDs": ["nonexistent"]}"#);
-            }
-            if method == Method::PUT || method == Method::POST {
-                request = request.body(if path.contains("/tags/") {
-                    r#"{"Name": "Docs2"}"#
-                } else {
-                    "{}"
-                });
-            }
-            let status = request.send().await.unwrap().status();
-            assert!(
-                status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
-                "{method} {path} -> {status}"
-            );
-        }
-    }
     api.shutdown().await;
 }
 

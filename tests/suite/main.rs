@@ -13,6 +13,7 @@ mod adversarial_smtp;
 mod api_extract;
 mod api_message;
 mod api_messages;
+mod api_openapi;
 mod api_search;
 mod api_security;
 mod api_send_tags_chaos;

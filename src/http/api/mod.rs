@@ -21,13 +21,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub use info::version;
 
-use super::HttpState;
-
-type Route = (&'static str, Method, MethodRouter<Arc<HttpState>>);
+use super::{HttpState, Route, routed};
 
 /// Every `/api/v1` route with its handler. Bodies are capped at
 /// `max_json_body`, except the send endpoint's, capped at `max_send_body`.
@@ -112,9 +110,5 @@ pub fn routes(state: &HttpState) -> Router<Arc<HttpState>> {
         .max_message_bytes(state.app.store.limits().max_bytes);
     // Base64 makes attachments 4/3 larger; allow for that and the JSON.
     let max_send_body = max_message.saturating_mul(4) / 3 + 64 * 1024;
-    table(config.http.max_json_body, max_send_body)
-        .into_iter()
-        .fold(Router::new(), |router, (path, _, handler)| {
-            router.route(path, handler)
-        })
+    routed(table(config.http.max_json_body, max_send_body))
 }

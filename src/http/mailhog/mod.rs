@@ -23,41 +23,58 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, header};
-use axum::routing::{get, post};
+use axum::http::{HeaderMap, Method, header};
+use axum::routing::{delete, get, post, put};
 
-use super::HttpState;
 use super::error::ApiError;
+use super::{HttpState, Route, routed};
 use crate::store::StoredMessage;
 
 /// Every MailHog route. Bodies (Jim's configuration) are capped at
-/// `--max-json-body`.
-pub fn routes(state: &HttpState) -> Router<Arc<HttpState>> {
-    let json = DefaultBodyLimit::max(state.app.settings.config.http.max_json_body);
-    Router::new()
-        .route("/api/v2/messages", get(messages::list))
-        .route("/api/v2/search", get(messages::search))
-        .route(
+/// `max_json_body`.
+pub fn table(max_json_body: usize) -> Vec<Route> {
+    let json = || DefaultBodyLimit::max(max_json_body);
+    vec![
+        ("/api/v2/messages", Method::GET, get(messages::list)),
+        ("/api/v2/search", Method::GET, get(messages::search)),
+        ("/api/v1/messages/{id}", Method::GET, get(messages::message)),
+        (
             "/api/v1/messages/{id}",
-            get(messages::message).delete(messages::delete),
-        )
-        .route("/api/v1/messages/{id}/download", get(messages::download))
-        .route(
+            Method::DELETE,
+            delete(messages::delete),
+        ),
+        (
+            "/api/v1/messages/{id}/download",
+            Method::GET,
+            get(messages::download),
+        ),
+        (
             "/api/v1/messages/{id}/mime/part/{index}/download",
+            Method::GET,
             get(messages::part),
-        )
-        .route("/api/v1/messages/{id}/release", post(messages::release))
-        .route(
-            "/api/v2/jim",
-            get(jim::get)
-                .post(jim::enable)
-                .put(jim::replace)
-                .delete(jim::disable)
-                .layer(json),
-        )
-        .route("/api/v2/outgoing-smtp", get(jim::outgoing_smtp))
-        .route("/api/v1/events", get(events::server_sent))
-        .route("/api/v2/websocket", get(events::websocket))
+        ),
+        (
+            "/api/v1/messages/{id}/release",
+            Method::POST,
+            post(messages::release),
+        ),
+        ("/api/v2/jim", Method::GET, get(jim::get)),
+        ("/api/v2/jim", Method::POST, post(jim::enable).layer(json())),
+        ("/api/v2/jim", Method::PUT, put(jim::replace).layer(json())),
+        ("/api/v2/jim", Method::DELETE, delete(jim::disable)),
+        (
+            "/api/v2/outgoing-smtp",
+            Method::GET,
+            get(jim::outgoing_smtp),
+        ),
+        ("/api/v1/events", Method::GET, get(events::server_sent)),
+        ("/api/v2/websocket", Method::GET, get(events::websocket)),
+    ]
+}
+
+/// The router of [`table`], with `--max-json-body`.
+pub fn routes(state: &HttpState) -> Router<Arc<HttpState>> {
+    routed(table(state.app.settings.config.http.max_json_body))
 }
 
 /// Whether a `DELETE /api/v1/messages` comes from a client that needs
