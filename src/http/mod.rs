@@ -315,22 +315,37 @@ pub async fn probe_readyz(
 }
 
 async fn probe_once(listen: &str) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // A wildcard bind address is probed on loopback.
     let target = listen
         .replace("0.0.0.0:", "127.0.0.1:")
         .replace("[::]:", "[::1]:");
     let probe = async {
-        let mut stream = tokio::net::TcpStream::connect(&target).await.ok()?;
-        let request =
-            format!("GET /readyz HTTP/1.0\r\nHost: {target}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await.ok()?;
-        Some(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
+        match target.parse::<Listen>() {
+            Ok(Listen::Unix(socket)) => {
+                let stream = tokio::net::UnixStream::connect(&socket.path).await.ok()?;
+                ask_readyz(stream, "localhost").await
+            }
+            _ => {
+                let stream = tokio::net::TcpStream::connect(&target).await.ok()?;
+                ask_readyz(stream, &target).await
+            }
+        }
     };
     matches!(
         tokio::time::timeout(std::time::Duration::from_secs(5), probe).await,
         Ok(Some(true))
     )
+}
+
+/// Sends `GET /readyz`; whether the answer is a 200.
+async fn ask_readyz(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    host: &str,
+) -> Option<bool> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET /readyz HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.ok()?;
+    Some(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
 }

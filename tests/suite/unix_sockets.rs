@@ -183,6 +183,15 @@ async fn smtp_and_http_listen_on_unix_sockets_with_their_modes() {
         assert_eq!(list["total"], expected, "{list}");
     }
 
+    // The health probe a container runs, pointed at the socket.
+    let probe = Command::new(BIN)
+        .args(["readyz", "--listen"])
+        .arg(format!("unix:{}", sockets.http.display()))
+        .status()
+        .await
+        .unwrap();
+    assert!(probe.success(), "readyz over the Unix socket");
+
     signal(&child, "-TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
