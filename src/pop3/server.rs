@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::Selection;
+use crate::store::mailbox::{Scope, canonical_name};
 use crate::tls;
 
 /// How long a failed PASS is answered late, so passwords cannot be tried
@@ -63,6 +64,7 @@ pub(crate) async fn bind(app: Arc<App>) -> Result<Option<Pop3Server>, StartError
         shared: Arc::new(Shared {
             session: Arc::new(SessionConfig {
                 credentials: credentials.clone(),
+                keys: app.mailbox_keys.clone(),
                 stls: config.pop3.stls && app.settings.pop3_tls.is_some(),
             }),
             tls: app.settings.pop3_tls.clone(),
@@ -230,14 +232,17 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
                 tokio::time::sleep(LOGIN_FAILURE_DELAY).await;
                 reply
             }
-            Action::OpenMaildrop => match maildrop(&shared.app).await {
-                Ok(maildrop) => session.opened(maildrop),
-                Err(error) => {
-                    tracing::warn!(%error, "POP3 maildrop not loaded");
-                    write_within(shared, &mut stream, session.open_failed().as_bytes()).await?;
-                    break;
+            Action::OpenMaildrop { user, mailboxes } => {
+                match maildrop(&shared.app, &user, mailboxes).await {
+                    Ok(maildrop) => session.opened(maildrop),
+                    Err(error) => {
+                        tracing::warn!(%error, "POP3 maildrop not loaded");
+                        let reply = session.open_failed();
+                        write_within(shared, &mut stream, reply.as_bytes()).await?;
+                        break;
+                    }
                 }
-            },
+            }
             Action::Send { id, top } => {
                 let store = &shared.app.store;
                 let raw = match store.get(&id).await {
@@ -296,9 +301,23 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<R
     })
 }
 
-/// The stored messages, oldest first: the session's maildrop.
-async fn maildrop(app: &App) -> Result<Vec<Entry>, crate::store::StoreError> {
-    let page = app.store.list(0, 0, None).await?;
+/// The stored messages of the user's mailboxes, oldest first: the
+/// session's maildrop. The mailboxes are those the login names; else the
+/// mailbox named as the user, if there is one; else every mailbox but the
+/// private ones (as the web UI's root shows them).
+async fn maildrop(
+    app: &App,
+    user: &str,
+    mailboxes: Vec<String>,
+) -> Result<Vec<Entry>, crate::store::StoreError> {
+    let store = &app.store;
+    let own = canonical_name(user).filter(|name| store.mailbox(name).is_some());
+    let scope = match (mailboxes.is_empty(), own) {
+        (false, _) => Scope::Only(mailboxes.into_iter().map(Arc::from).collect()),
+        (true, Some(name)) => Scope::one(Arc::from(name)),
+        (true, None) => store.public_scope(),
+    };
+    let page = store.scoped(&scope).list(0, 0, None).await?;
     Ok(page
         .messages
         .iter()

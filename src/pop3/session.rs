@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::credentials::Credentials;
+use crate::store::mailbox::MailboxKeys;
 
 /// Longest command line accepted, terminator included.
 pub const MAX_LINE: usize = 512;
@@ -20,9 +21,26 @@ pub const MAX_AUTH_FAILURES: u32 = 3;
 pub struct SessionConfig {
     /// Who may log in.
     pub credentials: Credentials,
+    /// The mailboxes' own passwords (made with the mailbox API): the
+    /// mailbox's name and password log in to that mailbox.
+    pub keys: MailboxKeys,
     /// Whether STLS is offered (a certificate is configured and the
     /// listener is not implicit TLS).
     pub stls: bool,
+}
+
+impl SessionConfig {
+    /// The mailboxes a login reads, or `None` when it is refused. Empty
+    /// when the credentials name none: the transport then decides by the
+    /// user name.
+    fn login(&self, user: &str, password: &str) -> Option<Vec<String>> {
+        if self.keys.password(user).is_some_and(|key| key == password) {
+            return Some(vec![user.to_string()]);
+        }
+        self.credentials
+            .mailboxes_of(user, password)
+            .map(<[String]>::to_vec)
+    }
 }
 
 /// One message of the maildrop, as listed at login.
@@ -42,9 +60,15 @@ pub enum Action {
     /// A failed login: write this reply, wait a moment (so passwords cannot
     /// be tried quickly), then read the next line.
     RejectLogin(String),
-    /// Load the maildrop (the stored messages, oldest first) and hand it to
-    /// [`Session::opened`], whose reply is written.
-    OpenMaildrop,
+    /// Load the maildrop (the stored messages of the user's mailboxes,
+    /// oldest first) and hand it to [`Session::opened`], whose reply is
+    /// written.
+    OpenMaildrop {
+        /// Who logged in.
+        user: String,
+        /// The mailboxes the login names; empty when it names none.
+        mailboxes: Vec<String>,
+    },
     /// Send a message: fetch the raw bytes of message `id` and write
     /// [`render`] of them, or [`NO_LONGER_STORED`] if it is gone.
     Send {
@@ -170,9 +194,12 @@ impl Session {
                         return Action::Reply(err("USER first"));
                     };
                     // The password is everything after "PASS ", spaces included.
-                    if self.config.credentials.check(&name, rest) {
+                    if let Some(mailboxes) = self.config.login(&name, rest) {
                         self.state = State::Opening;
-                        Action::OpenMaildrop
+                        Action::OpenMaildrop {
+                            user: name,
+                            mailboxes,
+                        }
                     } else {
                         self.failures += 1;
                         if self.failures >= MAX_AUTH_FAILURES {
@@ -420,9 +447,34 @@ mod tests {
 
     fn session() -> Session {
         Session::new(Arc::new(SessionConfig {
-            credentials: Credentials::parse("alice:secret bob:pa:ss:"),
+            credentials: Credentials::parse("alice:secret bob:pa:ss: carol:pw:ci-1,ci-2"),
+            keys: MailboxKeys::default(),
             stls: false,
         }))
+    }
+
+    fn opening(user: &str, mailboxes: &[&str]) -> Action {
+        Action::OpenMaildrop {
+            user: user.into(),
+            mailboxes: mailboxes.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_login_names_its_mailboxes() {
+        let mut s = session();
+        reply(&mut s, "USER carol");
+        assert_eq!(s.line(b"PASS pw\r\n"), opening("carol", &["ci-1", "ci-2"]));
+        // A mailbox's own password (made with the mailbox API) opens it.
+        let keys = MailboxKeys::default();
+        keys.set("ci-3", "key");
+        let mut s = Session::new(Arc::new(SessionConfig {
+            credentials: Credentials::parse("alice:secret"),
+            keys,
+            stls: false,
+        }));
+        reply(&mut s, "USER ci-3");
+        assert_eq!(s.line(b"PASS key\r\n"), opening("ci-3", &["ci-3"]));
     }
 
     fn maildrop() -> Vec<Entry> {
@@ -453,7 +505,7 @@ mod tests {
     fn logged_in() -> Session {
         let mut s = session();
         assert!(reply(&mut s, "USER alice\r\n").starts_with("+OK"));
-        assert_eq!(s.line(b"PASS secret\r\n"), Action::OpenMaildrop);
+        assert_eq!(s.line(b"PASS secret\r\n"), opening("alice", &[]));
         assert_eq!(
             s.opened(maildrop()),
             "+OK maildrop has 3 messages (123 octets)\r\n"
@@ -465,6 +517,7 @@ mod tests {
     fn stls_is_offered_once_before_login_and_forgets_the_user() {
         let mut s = Session::new(Arc::new(SessionConfig {
             credentials: Credentials::parse("alice:secret"),
+            keys: MailboxKeys::default(),
             stls: true,
         }));
         assert!(reply(&mut s, "CAPA").contains("\r\nSTLS\r\n"));
@@ -496,7 +549,7 @@ mod tests {
         assert_eq!(reply(&mut s, "USER"), "-ERR USER needs a name\r\n");
         reply(&mut s, "user bob");
         // The password is the rest of the line; verbs are case-insensitive.
-        assert_eq!(s.line(b"pass pa:ss\r\n"), Action::OpenMaildrop);
+        assert_eq!(s.line(b"pass pa:ss\r\n"), opening("bob", &[]));
         assert_eq!(reply(&mut s, "STAT"), "-ERR not now\r\n");
         s.opened(Vec::new());
         assert_eq!(reply(&mut s, "STAT"), "+OK 0 0\r\n");

@@ -152,6 +152,105 @@ async fn python_poplib_lists_retrieves_and_deletes() {
     running.shutdown().await;
 }
 
+/// Prints the UIDLs each `user:password` argument's login lists.
+const POPLIB_UIDLS: &str = r#"
+import json, poplib, sys
+port, seen = int(sys.argv[1]), {}
+for login in sys.argv[2:]:
+    user, password = login.split(":", 1)
+    p = poplib.POP3("127.0.0.1", port, timeout=10)
+    p.user(user)
+    p.pass_(password)
+    seen[user] = sorted(line.decode().split()[1] for line in p.uidl()[1])
+    p.quit()
+print(json.dumps(seen))
+"#;
+
+/// With mailboxes, a POP3 login reads the mailboxes its auth-file line
+/// names, a mailbox's own credentials (from the mailbox API) read that
+/// mailbox, and anyone else reads what the UI's root shows: every
+/// mailbox but the private ones.
+#[tokio::test]
+async fn each_login_reads_its_own_mailboxes() {
+    let Some(python) = common::which("python3") else {
+        assert!(!common::require_clients(), "python3 is required in CI");
+        eprintln!("SKIP: python3 not found");
+        return;
+    };
+    let auth = AuthFile::new("alice:secret\ncarol:pw:team-a\n");
+    let (running, default_ids) = start(&auth).await;
+    let http = reqwest::Client::new();
+    let base = common::base_url(&running);
+    let mut created = Vec::new();
+    for body in [
+        r#"{"Name": "team-a"}"#,
+        r#"{"Name": "secret-x", "Private": true}"#,
+    ] {
+        let response = http
+            .post(format!("{base}/api/mailcatch/v1/mailboxes"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        created.push(response.json::<serde_json::Value>().await.unwrap());
+    }
+    let mut ids = std::collections::HashMap::new();
+    for mailbox in ["team-a", "secret-x"] {
+        // As if sent with the mailbox's SMTP login (a private mailbox
+        // takes mail no other way).
+        let raw = format!("Subject: for {mailbox}\r\n\r\nhi\r\n");
+        let message = running
+            .app
+            .ingest(Incoming {
+                raw: raw.into(),
+                envelope: Envelope {
+                    mail_from: "sender@example.com".into(),
+                    rcpt_to: vec!["x@example.com".into()],
+                    mailbox: Some(mailbox.into()),
+                    ..Envelope::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(&*message.mailbox, mailbox);
+        ids.insert(mailbox, message.id().to_string());
+    }
+
+    let team_key = format!("team-a:{}", created[0]["SMTPPassword"].as_str().unwrap());
+    let port = running.pop3_addr.unwrap().port().to_string();
+    let output = tokio::process::Command::new(&python)
+        .args([
+            "-c",
+            POPLIB_UIDLS,
+            &port,
+            "carol:pw",
+            &team_key,
+            "alice:secret",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "poplib failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seen["carol"], serde_json::json!([ids["team-a"]]));
+    assert_eq!(seen["team-a"], serde_json::json!([ids["team-a"]]));
+    let mut public = default_ids.clone();
+    public.push(ids["team-a"].clone());
+    public.sort();
+    assert_eq!(
+        seen["alice"],
+        serde_json::json!(public),
+        "all but the private mailbox"
+    );
+    running.shutdown().await;
+}
+
 /// A raw POP3 connection.
 struct Client {
     stream: BufReader<TcpStream>,
