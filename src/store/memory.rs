@@ -17,6 +17,9 @@ use super::message::{Incoming, StoredMessage, Summary};
 use super::search::Query;
 use super::{Changed, Counts, Page, StoreLimits, tag_index, tags};
 
+/// How many messages a search looks at per hold of the read lock.
+const SCAN_CHUNK: usize = 4096;
+
 /// Up to this many messages, a delete-all frees them at once.
 const FREE_INLINE: usize = 10_000;
 
@@ -115,10 +118,14 @@ impl MemoryStore {
     pub fn latest(&self, query: Option<&Query>) -> Option<Arc<StoredMessage>> {
         match query {
             None => self.inner.read().messages.values().next_back().cloned(),
-            Some(query) => self
-                .candidates(query)
-                .into_iter()
-                .find(|m| query.matches(m)),
+            Some(query) => {
+                let mut found = None;
+                self.scan(query, |message| {
+                    found = Some(message.clone());
+                    false
+                });
+                found
+            }
         }
     }
 
@@ -128,16 +135,32 @@ impl MemoryStore {
         self.inner.read().messages.values().rev().cloned().collect()
     }
 
-    /// The messages a query can match, newest first: only those after its
-    /// cursor when it has one (a wait's), else all.
-    fn candidates(&self, query: &Query) -> Vec<Arc<StoredMessage>> {
-        match query.arrived_after_seq() {
-            Some(seq) => {
-                let inner = self.inner.read();
-                let newer = inner.messages.range(seq.saturating_add(1)..);
-                newer.rev().map(|(_, m)| m.clone()).collect()
+    /// Calls `visit` with each message matching `query`, newest first,
+    /// until it returns false. Only messages after the query's cursor (a
+    /// wait's) are looked at. The scan holds the read lock for
+    /// [`SCAN_CHUNK`] messages at a time, so ingestion waits for at most
+    /// one chunk, and a message that does not match is never copied out.
+    fn scan(&self, query: &Query, mut visit: impl FnMut(&Arc<StoredMessage>) -> bool) {
+        let lowest = query
+            .arrived_after_seq()
+            .map_or(0, |seq| seq.saturating_add(1));
+        let mut below = u64::MAX;
+        loop {
+            let inner = self.inner.read();
+            let mut scanned = 0;
+            for (seq, message) in inner.messages.range(lowest..below).rev() {
+                if scanned == SCAN_CHUNK {
+                    break;
+                }
+                scanned += 1;
+                below = *seq;
+                if query.matches(message) && !visit(message) {
+                    return;
+                }
             }
-            None => self.snapshot(),
+            if scanned < SCAN_CHUNK {
+                return;
+            }
         }
     }
 
@@ -174,24 +197,24 @@ impl MemoryStore {
     /// Newest-first matches of `query`, sliced by `start` and `limit`.
     pub fn search(&self, query: &Query, start: usize, limit: usize) -> Page {
         let mut page = Page::default();
-        for message in self.candidates(query) {
-            if !query.matches(&message) {
-                continue;
-            }
+        self.scan(query, |message| {
             if page.matched >= start && page.messages.len() < limit {
                 page.messages.push(message.clone());
             }
             page.matched += 1;
             page.matched_unread += usize::from(!message.is_read());
-        }
+            true
+        });
         page
     }
 
     fn matching(&self, query: &Query) -> Vec<Arc<StoredMessage>> {
-        self.candidates(query)
-            .into_iter()
-            .filter(|m| query.matches(m))
-            .collect()
+        let mut matching = Vec::new();
+        self.scan(query, |message| {
+            matching.push(message.clone());
+            true
+        });
+        matching
     }
 
     fn by_ids(&self, ids: &[String]) -> Vec<Arc<StoredMessage>> {
