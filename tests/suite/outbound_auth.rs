@@ -1,6 +1,6 @@
-//! Logging in to the relay with CRAM-MD5: a second mailcatch that requires
-//! AUTH checks the digest, and a wrong secret fails the delivery for good
-//! with the server's 535.
+//! Logging in to the relay with PLAIN, LOGIN and CRAM-MD5: a second
+//! mailcatch that requires AUTH checks the credentials, and a wrong secret
+//! fails the delivery for good with the server's 535.
 
 use crate::common;
 use crate::outbound::{capture, release, releasing, settled};
@@ -86,5 +86,47 @@ async fn a_wrong_cram_md5_secret_fails_the_delivery() {
     assert_eq!(answer.1, 535);
     assert_eq!(delivery["Recipients"][0]["Reply"]["Code"], 535);
     source.shutdown().await;
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn plain_and_login_log_in_to_the_relay() {
+    let target = requiring_auth().await;
+    let port = target.smtp_addr.port();
+    for (mechanism, exchange) in [
+        ("plain", vec![("AUTH PLAIN", 235)]),
+        (
+            "login",
+            vec![
+                ("AUTH LOGIN", 334),
+                ("(LOGIN username)", 334),
+                ("(LOGIN password)", 235),
+            ],
+        ),
+    ] {
+        let source = releasing(
+            &format!(
+                "host: 127.0.0.1\nport: {port}\nauth: {mechanism}\nusername: relay\npassword: s3cret\n"
+            ),
+            Duration::from_secs(60),
+        )
+        .await;
+        let id = capture(&source).await;
+        assert_eq!(
+            release(&source, &id, json!(["bob@example.net"])).await.0,
+            200
+        );
+        let delivery = settled(&source, "delivered", 10).await;
+        let steps = commands(&delivery);
+        let auth = steps.iter().position(|s| s.0.starts_with("AUTH")).unwrap();
+        let seen: Vec<(&str, u64)> = steps[auth..auth + exchange.len()]
+            .iter()
+            .map(|(command, code)| (command.as_str(), *code))
+            .collect();
+        assert_eq!(seen, exchange, "{mechanism}");
+        // The credentials are not in the record.
+        assert!(!delivery.to_string().contains("s3cret"), "{delivery}");
+        source.shutdown().await;
+    }
     target.shutdown().await;
 }
