@@ -70,10 +70,11 @@ pub(crate) async fn attempt(
 }
 
 /// The longest a whole attempt may take (the timeout bounds each read and
-/// write): the greeting, EHLO, STARTTLS, AUTH and the rest, and one reply
-/// per recipient.
+/// write): a few for the greeting, EHLO, STARTTLS, AUTH, DATA and the
+/// message, and one per recipient. Kept short of the sum of every step's
+/// worst case: it is also how long a dead node's claim on a delivery lasts.
 pub(crate) fn time_limit(timeout: Duration, recipients: usize) -> Duration {
-    timeout.saturating_mul(12 + recipients.min(100) as u32)
+    timeout.saturating_mul(8 + recipients.min(100) as u32)
 }
 
 /// The outcome of an attempt whose task failed: every recipient deferred.
