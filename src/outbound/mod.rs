@@ -397,7 +397,7 @@ fn check_addresses(to: &[String]) -> Result<Vec<String>, ReleaseError> {
     let mut out: Vec<String> = Vec::new();
     for address in to {
         let address = address.trim();
-        if address.parse::<lettre::Address>().is_err() {
+        if crate::smtp::address::check(address).is_err() {
             return Err(ReleaseError::Recipients(format!(
                 "Invalid email address: {address}"
             )));

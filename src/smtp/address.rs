@@ -50,6 +50,50 @@ pub(crate) fn mailbox(name: Option<&str>, address: Option<&str>) -> (String, Str
     }
 }
 
+/// Checks a mailbox as a path of MAIL FROM or RCPT TO takes it
+/// (`local@domain`): the local part a dot-atom or a quoted string, the
+/// domain dot-separated labels of letters, digits and inner hyphens (any
+/// script), or an address literal in brackets. Nothing else gets near a
+/// command line: no spaces outside quotes, no `<`, `>` or control
+/// characters anywhere.
+pub(crate) fn check(address: &str) -> Result<(), String> {
+    let invalid = |why: &str| Err(format!("invalid address {address:?}: {why}"));
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return invalid("no @");
+    };
+    if local.len() > 64 || domain.len() > 255 {
+        return invalid("too long");
+    }
+    let quoted_ok = quoted_len(local) == Some(local.len())
+        && local
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || !c.is_control());
+    if !(quoted_ok || is_dot_atom(local)) {
+        return invalid("bad local part");
+    }
+    let literal_ok = domain.len() > 2
+        && domain.starts_with('[')
+        && domain.ends_with(']')
+        && domain[1..domain.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\'));
+    if !(literal_ok || is_domain(domain)) {
+        return invalid("bad domain");
+    }
+    Ok(())
+}
+
+fn is_domain(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
 fn is_quoted(local: &str) -> bool {
     local.len() >= 2 && local.starts_with('"') && local.ends_with('"')
 }
@@ -116,6 +160,38 @@ mod tests {
             ("Odd".into(), "\"odd user\"@example.com".into())
         );
         assert_eq!(mailbox("", "a@b"), (String::new(), "a@b".into()));
+    }
+
+    #[test]
+    fn checks_addresses_for_the_envelope() {
+        for good in [
+            "bob@example.com",
+            "o'brien+tag@mail.example.org",
+            "\"odd user\"@example.com",
+            "user@[127.0.0.1]",
+            "user@[IPv6:::1]",
+            "jörg@bücher.example",
+            "a@localhost",
+        ] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "nobody",
+            "@example.com",
+            "a@",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@-x.com",
+            "a@x..com",
+            "first..last@x",
+            "a>@x",
+            "a@x>\r\nDATA",
+            "\"a\r\n\"@x",
+            "a@[1.2.3.4",
+        ] {
+            assert!(check(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

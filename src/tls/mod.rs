@@ -1,18 +1,23 @@
 //! TLS for SMTP: where the certificate comes from (PEM files, or one
-//! generated at start in Mailpit's `sans:host1,host2` form), and the
-//! acceptor and stream types. With the `tls` feature they are rustls's;
-//! without it they are empty types no value can have, so the server code
-//! is the same either way and asking for TLS is a start-up error.
+//! generated at start in Mailpit's `sans:host1,host2` form), the acceptor
+//! and stream types, and the outbound client's handshake (`connect`). With
+//! the `tls` feature they are rustls's; without it they are empty types no
+//! value can have, so the server code is the same either way and asking
+//! for TLS is a start-up error.
 
+#[cfg(feature = "tls")]
+mod client;
 #[cfg(feature = "tls")]
 mod rustls;
 #[cfg(not(feature = "tls"))]
 mod without;
 
 #[cfg(feature = "tls")]
+pub(crate) use client::{ClientStream, connect};
+#[cfg(feature = "tls")]
 pub(crate) use rustls::{Acceptor, Stream, acceptor, info};
 #[cfg(not(feature = "tls"))]
-pub(crate) use without::{Acceptor, Stream, acceptor, info};
+pub(crate) use without::{Acceptor, ClientStream, Stream, acceptor, connect, info};
 
 use crate::running::StartError;
 

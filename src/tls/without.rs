@@ -28,6 +28,19 @@ pub(crate) fn acceptor(_source: &CertSource) -> Result<Acceptor, StartError> {
     ))
 }
 
+/// The outbound client's TLS stream: as the server's, it cannot exist.
+pub(crate) type ClientStream = Stream;
+
+/// The relay file refuses `tls`/`starttls` in this build, so this is
+/// never reached; it answers as a TLS failure all the same.
+pub(crate) async fn connect(
+    _stream: TcpStream,
+    _host: &str,
+    _allow_insecure: bool,
+) -> Result<ClientStream, String> {
+    Err("TLS: this mailcatch was built without TLS (the `tls` feature)".into())
+}
+
 pub(crate) fn info(stream: &Stream) -> TlsInfo {
     match *stream {}
 }

@@ -27,6 +27,7 @@ mod embed;
 mod mailboxes;
 mod outbound;
 mod outbound_auth;
+mod outbound_client;
 mod outbound_restart;
 mod pop3;
 mod pop3_tls;
