@@ -4,7 +4,7 @@
 //! ([`super::connection`]) feeds bytes in; nothing here waits or fails
 //! other than by saying so.
 
-use memchr::{memchr, memmem};
+use memchr::{memchr, memchr2};
 
 /// The longest reply line taken. RFC 5321 sets 512 octets; servers'
 /// texts sometimes run longer, so four times that, and no more: a peer
@@ -172,24 +172,28 @@ impl Extensions {
     }
 }
 
-/// The message as DATA sends it: byte for byte, except that a `.` starting
-/// a line (after CRLF, or at the very start) is doubled, a last line
-/// without its CRLF gets one, and `.` CRLF ends it. Only CRLF ends a line,
-/// as on mailcatch's own server side, so a bare LF is sent as it is.
+/// The message as DATA sends it: byte for byte, except that every line
+/// ends with CRLF, a `.` starting a line is doubled, and `.` CRLF ends it.
+/// A bare CR or LF in captured mail is sent as CRLF: RFC 5321 allows no
+/// other line end on the wire, and a lenient relay could take a bare-LF
+/// `.` line for the end of the data and the rest for commands (SMTP
+/// smuggling) in a message anyone could have sent to the catcher.
 pub(super) fn dot_stuffed(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 64 + 5);
-    if raw.starts_with(b".") {
-        out.push(b'.');
-    }
-    let mut copied = 0;
-    for found in memmem::find_iter(raw, b"\r\n.") {
-        out.extend_from_slice(&raw[copied..found + 2]);
-        out.push(b'.');
-        copied = found + 2;
-    }
-    out.extend_from_slice(&raw[copied..]);
-    if !raw.is_empty() && !raw.ends_with(b"\r\n") {
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let end = memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        let (line, after) = rest.split_at(end);
+        if line.starts_with(b".") {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
         out.extend_from_slice(b"\r\n");
+        rest = after
+            .strip_prefix(b"\r\n")
+            .or_else(|| after.strip_prefix(b"\n"))
+            .or_else(|| after.strip_prefix(b"\r"))
+            .unwrap_or(after);
     }
     out.extend_from_slice(b".\r\n");
     out
@@ -298,8 +302,13 @@ mod tests {
         assert_eq!(dot_stuffed(b"a\r\n.\r\n..x"), b"a\r\n..\r\n...x\r\n.\r\n");
         assert_eq!(dot_stuffed(b"no end"), b"no end\r\n.\r\n");
         assert_eq!(dot_stuffed(b""), b".\r\n");
-        // A bare LF is not a line end: the bytes go as they are.
-        assert_eq!(dot_stuffed(b"a\n.b\r\n"), b"a\n.b\r\n.\r\n");
+        // Bare line ends become CRLF, so no bare-LF "." line can end the
+        // data early at a lenient relay.
+        assert_eq!(
+            dot_stuffed(b"a\n.\r\nRSET\r.x"),
+            b"a\r\n..\r\nRSET\r\n..x\r\n.\r\n"
+        );
+        assert_eq!(dot_stuffed(b"a\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
         assert_eq!(dot_stuffed(b"a\r\n\r\n"), b"a\r\n\r\n.\r\n");
     }
 }
