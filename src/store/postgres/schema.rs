@@ -138,7 +138,7 @@ CREATE TRIGGER messages_counted_changed AFTER UPDATE ON messages
 /// The trigram index that serves free-text search, when the `pg_trgm`
 /// extension can be had (it needs the right to create it in the database).
 const TRIGRAM_INDEX: &str = "
-CREATE INDEX IF NOT EXISTS message_text_trigrams ON message_text USING gin (plain gin_trgm_ops)";
+CREATE INDEX message_text_trigrams ON message_text USING gin (plain gin_trgm_ops)";
 
 /// The database named by a URL, shown without its password: what logs and
 /// error messages say instead of the URL.
@@ -270,6 +270,17 @@ async fn plain_text_with_nul(
 /// Creates the trigram index over the free text if `pg_trgm` is there or
 /// may be created; without it free-text search still works, by scanning.
 async fn index_text(client: &mut Client) -> Result<(), String> {
+    let indexed: bool = client
+        .query_one(
+            "SELECT to_regclass('message_text_trigrams') IS NOT NULL",
+            &[],
+        )
+        .await
+        .map_err(|e| describe(&e))?
+        .get(0);
+    if indexed {
+        return Ok(());
+    }
     let extension = client
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         .await;
