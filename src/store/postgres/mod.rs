@@ -527,14 +527,13 @@ fn changed(rows: &[tokio_postgres::Row]) -> Vec<Changed> {
         .collect()
 }
 
+/// Sends its second parameter's notes on the channel of the first.
+const NOTIFY: &str = "SELECT pg_notify($1, note) FROM unnest($2::TEXT[]) AS note";
+
 /// Sends `notes` to the other nodes with the transaction's COMMIT.
 async fn notify(db: &impl GenericClient, notes: &[String]) -> Result<(), tokio_postgres::Error> {
     if !notes.is_empty() {
-        db.execute(
-            "SELECT pg_notify($1, note) FROM unnest($2::TEXT[]) AS note",
-            &[&feed::CHANNEL, &notes],
-        )
-        .await?;
+        db.execute(NOTIFY, &[&feed::CHANNEL, &notes]).await?;
     }
     Ok(())
 }

@@ -52,22 +52,28 @@ const INSERTS: [&str; 6] = [
      SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) ON CONFLICT DO NOTHING",
 ];
 
+/// The statements of [`insert_all`], prepared once per connection.
+pub(super) async fn prepare_inserts(
+    client: &deadpool_postgres::Object,
+) -> Result<Vec<tokio_postgres::Statement>, tokio_postgres::Error> {
+    let mut statements = Vec::with_capacity(INSERTS.len());
+    for sql in INSERTS {
+        statements.push(client.prepare_cached(sql).await?);
+    }
+    Ok(statements)
+}
+
 /// Writes every row of `group` (inside the caller's transaction): one
 /// statement per table for the whole group, issued together, so the driver
-/// pipelines them and a group costs about one round trip.
+/// pipelines them.
 pub(super) async fn insert_all(
-    db: &deadpool_postgres::Transaction<'_>,
+    db: &tokio_postgres::Client,
+    statements: &[tokio_postgres::Statement],
     group: &[NewRows],
 ) -> Result<(), tokio_postgres::Error> {
-    let [messages, fields, text, summary, raw, tags] = &INSERTS;
-    let (messages, fields, text, summary, raw, tags) = futures_util::try_join!(
-        db.prepare_cached(messages),
-        db.prepare_cached(fields),
-        db.prepare_cached(text),
-        db.prepare_cached(summary),
-        db.prepare_cached(raw),
-        db.prepare_cached(tags),
-    )?;
+    let [messages, fields, text, summary, raw, tags] = statements else {
+        unreachable!("prepare_inserts prepares one statement per table");
+    };
     let c = Columns::of(group);
     let message_params: [&(dyn ToSql + Sync); 9] = [
         &c.seq,
@@ -88,12 +94,12 @@ pub(super) async fn insert_all(
     let raw_params: [&(dyn ToSql + Sync); 3] = [&c.seq, &c.lz4, &c.raw];
     let tag_params: [&(dyn ToSql + Sync); 3] = [&c.tag_seq, &c.tag, &c.folded];
     futures_util::try_join!(
-        db.execute(&messages, &message_params),
-        db.execute(&fields, &field_params),
-        db.execute(&text, &text_params),
-        db.execute(&summary, &summary_params),
-        db.execute(&raw, &raw_params),
-        db.execute(&tags, &tag_params),
+        db.execute(messages, &message_params),
+        db.execute(fields, &field_params),
+        db.execute(text, &text_params),
+        db.execute(summary, &summary_params),
+        db.execute(raw, &raw_params),
+        db.execute(tags, &tag_params),
     )?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_postgres::types::ToSql;
 
 use super::feed::Feed;
 use super::rows::{self, NewRows};
@@ -27,7 +28,7 @@ const MAX_GROUP: usize = 128;
 /// Messages waiting for a writer before senders wait too.
 pub(super) const QUEUE: usize = 1024;
 /// Groups written at once (each on its own connection).
-pub(super) const WRITERS: usize = 3;
+pub(super) const WRITERS: usize = 2;
 
 /// What an insert gets back: the stored message and how many old ones the
 /// caps evicted.
@@ -128,25 +129,58 @@ impl Writers {
     }
 
     /// One transaction: the rows, the eviction the caps call for, and the
-    /// notifications the other nodes get at the COMMIT.
+    /// notifications the other nodes get at the COMMIT. Its statements are
+    /// sent together (without caps, BEGIN to COMMIT in one round trip): a
+    /// statement that fails makes the server skip the rest and turn the
+    /// COMMIT into a rollback, and its error is what this returns.
     async fn commit(
         &self,
         client: &mut deadpool_postgres::Object,
         group: &[NewRows],
     ) -> Result<u64, tokio_postgres::Error> {
-        let tx = client.transaction().await?;
-        rows::insert_all(&tx, group).await?;
-        let evicted = evict_over_limits(&*tx, &self.limits).await?;
-        let mut notes: Vec<String> = group
+        let notes: Vec<String> = group
             .iter()
             .map(|rows| self.feed.new_message(rows.message.id.seq))
             .collect();
+        let statements = rows::prepare_inserts(client).await?;
+        let notify = client.prepare_cached(super::NOTIFY).await?;
+        let db: &tokio_postgres::Client = client;
+        let begin = db.batch_execute("BEGIN");
+        let insert = rows::insert_all(db, &statements, group);
+        if self.limits.max_messages == 0 && self.limits.max_bytes == 0 {
+            let params: [&(dyn ToSql + Sync); 2] = [&super::feed::CHANNEL, &notes];
+            let notified = db.execute(&notify, &params);
+            let commit = db.batch_execute("COMMIT");
+            let outcome = futures_util::try_join!(begin, insert, notified, commit).map(drop);
+            return self.settle(db, outcome).await.map(|()| 0);
+        }
+        let outcome = futures_util::try_join!(begin, insert).map(drop);
+        self.settle(db, outcome).await?;
+        let evicted = match evict_over_limits(db, &self.limits).await {
+            Ok(evicted) => evicted,
+            Err(e) => return self.settle(db, Err(e)).await.map(|()| 0),
+        };
+        let mut notes = notes;
         if evicted > 0 {
             notes.push(self.feed.pruned());
         }
-        super::notify(&*tx, &notes).await?;
-        tx.commit().await?;
-        Ok(evicted)
+        let params: [&(dyn ToSql + Sync); 2] = [&super::feed::CHANNEL, &notes];
+        let notified = db.execute(&notify, &params);
+        let commit = db.batch_execute("COMMIT");
+        let outcome = futures_util::try_join!(notified, commit).map(drop);
+        self.settle(db, outcome).await.map(|()| evicted)
+    }
+
+    /// Passes `outcome` on, first ending the transaction if it failed.
+    async fn settle(
+        &self,
+        db: &tokio_postgres::Client,
+        outcome: Result<(), tokio_postgres::Error>,
+    ) -> Result<(), tokio_postgres::Error> {
+        if outcome.is_err() {
+            let _ = db.batch_execute("ROLLBACK").await;
+        }
+        outcome
     }
 }
 
