@@ -6,6 +6,7 @@
 #   scripts/bench.sh             # the full run (a few minutes on 2 cores)
 #   REPEAT=3 scripts/bench.sh    # each throughput cell is the median of 3 runs
 #   QUICK=1 scripts/bench.sh     # smaller counts, for trying the script out
+#   PG_FSYNC=on scripts/bench.sh # PostgreSQL flushes every commit to disk
 #
 # What it does, in order:
 #   1. finds smtp-sink and smtp-source, or installs Debian's postfix package
@@ -29,6 +30,13 @@
 #      stored, the database's size, and the start-up time when reopening
 #      the file with 100,000 messages (to the SMTP port accepting and to
 #      /readyz answering 200), each with its target and whether it was met.
+#   7. the PostgreSQL engine (--database postgres://, a throwaway cluster
+#      started with scripts/postgres.sh, fsync off unless PG_FSYNC=on, as
+#      SQLite's commits reach the OS but not the disk; a fresh database for
+#      every server), in a third table: the 2 KB loads over 10 connections
+#      through one node and through two nodes on the same database (5
+#      connections each), then the API timings with 20,000 and 100,000
+#      stored. Skipped, with a line saying so, without PostgreSQL's binaries.
 #
 # Traffic goes to 127.0.0.1 only; every client run is bounded in count and
 # wrapped in `timeout`; every server started here is stopped on exit.
@@ -37,6 +45,7 @@ cd "$(dirname "$0")/.."
 
 REPEAT=${REPEAT:-1}
 QUICK=${QUICK:-0}
+PG_FSYNC=${PG_FSYNC:-off}
 if [ "$QUICK" = 1 ]; then
     SMALL_COUNT=4000 LARGE_COUNT=200 API_SMALL=4000 API_LARGE=10000 WS_MESSAGES=50
 else
@@ -57,11 +66,17 @@ TARGET_RSS_MB=200       # with 100,000 stored 2 KB messages
 TARGET_LIST_MS=2        # list newest 50, 100,000 stored
 TARGET_SEARCH_MS=50     # any search, 100,000 stored
 TARGET_STARTUP_S=2      # reopening a database holding 100,000 messages
+# Targets of the PostgreSQL engine (issue: shared storage).
+TARGET_PG_INGEST_RATIO=0.3 # 2 KB over 10 connections through one node
+TARGET_PG_LIST_MS=5        # list newest 50, 100,000 stored
+TARGET_PG_SEARCH_MS=100    # free-text search, 100,000 stored
+PG_DIR= PG_URL= PG_DB_URL= PG_COUNT=0 SERVER_PID2= SMTP_PORT2=
 
 log() { echo "bench: $*" >&2; }
 
 cleanup() {
     stop_server
+    [ -z "$PG_DIR" ] || bash scripts/postgres.sh stop "$PG_DIR" || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -82,17 +97,41 @@ ensure_postfix_tools() {
     $sudo service postfix stop >/dev/null 2>&1 || true
 }
 
+# Starts a throwaway PostgreSQL cluster (PG_URL); leaves PG_URL empty,
+# saying so, when PostgreSQL's binaries are missing. By default with fsync
+# off: a COMMIT then reaches the operating system, not the disk, which is
+# what the SQLite engine's commits do (WAL, synchronous = NORMAL), so the
+# engines compare like with like; PG_FSYNC=on measures the disk instead.
+start_postgres() {
+    if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+        log "PostgreSQL binaries not found (apt-get install postgresql): skipping the PostgreSQL rows"
+        return
+    fi
+    chmod 755 "$WORK" # the server runs as the postgres user when this runs as root
+    PG_DIR="$WORK/pg"
+    PG_URL=$(PG_FSYNC=$PG_FSYNC bash scripts/postgres.sh start "$PG_DIR")
+}
+
+# A fresh, empty database on the cluster (PG_DB_URL).
+new_pg_database() {
+    PG_COUNT=$((PG_COUNT + 1))
+    psql -q "$PG_URL" -c "CREATE DATABASE bench_$PG_COUNT" >/dev/null
+    PG_DB_URL=${PG_URL/\/postgres\?/\/bench_$PG_COUNT?}
+}
+
 build() {
     log "building mailcatch and the benchmark examples (release)"
     cargo build --release --quiet --bin mailcatch --example smtp-load --example api-bench --example wait-bench
 }
 
-# A free TCP port on loopback (bounded number of tries).
+# A free TCP port on loopback (bounded number of tries), below Linux's
+# ephemeral range (32768 up), where the clients' and the database
+# connections' own ports would otherwise collide with it.
 free_port() {
     local port
     for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        if ! ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
+        port=$((20000 + RANDOM % 12000))
+        if ! ss -tanH "sport = :$port" 2>/dev/null | grep -q .; then
             echo "$port"
             return
         fi
@@ -124,15 +163,19 @@ start_sink() {
     wait_for_port "$SMTP_PORT"
 }
 
-# start_mailcatch [memory|sqlite]: starts mailcatch on SMTP_PORT and
-# HTTP_PORT with room for every message; with sqlite, on a fresh database
-# file in $WORK (DB_PATH), without caps.
+# start_mailcatch [memory|sqlite|postgres]: starts mailcatch on SMTP_PORT
+# and HTTP_PORT with room for every message; with sqlite, on a fresh
+# database file in $WORK (DB_PATH), without caps; with postgres, on a
+# fresh database of the cluster (PG_DB_URL), without caps.
 start_mailcatch() {
     local engine=${1:-memory} store=(--max 200000 --max-store-size 4096)
     if [ "$engine" = sqlite ]; then
         DB_COUNT=$((DB_COUNT + 1))
         DB_PATH="$WORK/sqlite-$DB_COUNT.db"
         store=(--database "$DB_PATH" --max 0 --max-store-size 0)
+    elif [ "$engine" = postgres ]; then
+        new_pg_database
+        store=(--database "$PG_DB_URL" --max 0 --max-store-size 0)
     fi
     SMTP_PORT=$(free_port)
     HTTP_PORT=$(free_port)
@@ -176,12 +219,27 @@ reopen_mailcatch() {
     exit 1
 }
 
+# A second node on the last postgres server's database (SMTP_PORT2).
+start_second_node() {
+    SMTP_PORT2=$(free_port)
+    local http
+    http=$(free_port)
+    "$TARGET/mailcatch" --smtp "$HOST:$SMTP_PORT2" --listen "$HOST:$http" \
+        --database "$PG_DB_URL" --max 0 --max-store-size 0 --quiet &
+    SERVER_PID2=$!
+    wait_for_port "$SMTP_PORT2"
+    wait_for_port "$http"
+}
+
 stop_server() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-    fi
+    local pid
+    for pid in "$SERVER_PID" "$SERVER_PID2"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    SERVER_PID= SERVER_PID2=
 }
 
 # Deletes the last sqlite server's database (with its WAL, shared-memory
@@ -207,7 +265,7 @@ proc_kb() {
 # run_client CLIENT CONNS COUNT SIZE_BYTES: loads SMTP_PORT, prints
 # "msgs_per_s mb_per_s bytes", fails if the client reported a failure.
 run_client() {
-    local client=$1 conns=$2 count=$3 size=$4 out="$WORK/client.out"
+    local client=$1 conns=$2 count=$3 size=$4 out=${CLIENT_OUT:-$WORK/client.out}
     case "$client" in
     smtp-source)
         local started ended
@@ -227,6 +285,20 @@ run_client() {
     esac
 }
 
+# run_client_pair CLIENT CONNS COUNT SIZE_BYTES: half the load through
+# SMTP_PORT and half through SMTP_PORT2 at once; prints "msgs_per_s" of the
+# whole (count over the wall time until both finished).
+run_client_pair() {
+    local client=$1 conns=$(($2 / 2)) count=$(($3 / 2)) size=$4 started ended
+    started=$(date +%s.%N)
+    run_client "$client" "$conns" "$count" "$size" >/dev/null &
+    local first=$!
+    SMTP_PORT=$SMTP_PORT2 CLIENT_OUT="$WORK/client2.out" run_client "$client" "$conns" "$count" "$size" >/dev/null
+    wait "$first"
+    ended=$(date +%s.%N)
+    awk -v c=$((count * 2)) -v t0="$started" -v t1="$ended" 'BEGIN { printf "%.1f\n", c / (t1 - t0) }'
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
@@ -237,6 +309,11 @@ row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
 # The SQLite table: measurement, sink, memory, sqlite, sqlite/sink, target, lost.
 SQL_ROWS=()
 sql_row() { SQL_ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
+
+# The PostgreSQL table: measurement, sink, memory, sqlite, postgres,
+# postgres/sink, target, lost.
+PG_ROWS=()
+pg_row() { PG_ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 |"); }
 
 # verdict VALUE OP LIMIT TEXT: "TEXT: met" or "TEXT: missed" (OP is le, lt or ge).
 verdict() {
@@ -268,7 +345,7 @@ mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }'; }
 ingest() {
     local client=$1 conns=$2 count=$3 size=$4 label=$5 memory=${6:-} sqlite=${7:-}
     local sink_rates=() mc_rates=() mc_mb=() sink_mb=() lost=0 stored bytes=0
-    local sq_rates=() sq_mb=() sq_lost=0
+    local sq_rates=() sq_mb=() sq_lost=0 pg_rates=() pg2_rates=() pg_lost=0 pg2_lost=0
     for _ in $(seq 1 "$REPEAT"); do
         start_sink
         read -r rate mb _ < <(run_client "$client" "$conns" "$count" "$size") || {
@@ -305,6 +382,21 @@ ingest() {
         sq_rates+=("${rate:-0}") sq_mb+=("${mb:-0}")
         stop_server
         drop_database
+
+        [ -n "$PG_URL" ] && [ "$size" -lt 100000 ] || continue
+        start_mailcatch postgres
+        rate=0
+        read -r rate _ < <(run_client "$client" "$conns" "$count" "$size") || true
+        stored=$(stored_total)
+        [ "$stored" = "$count" ] || pg_lost=$((pg_lost + count - ${stored:-0}))
+        pg_rates+=("${rate:-0}")
+        start_second_node
+        rate=0
+        read -r rate < <(run_client_pair "$client" "$conns" "$count" "$size") || true
+        stored=$(stored_total)
+        [ "$stored" = $((2 * count)) ] || pg2_lost=$((pg2_lost + 2 * count - ${stored:-0}))
+        pg2_rates+=("${rate:-0}")
+        stop_server
     done
     local sink_rate mc_rate sink_mbs mc_mbs
     sink_rate=$(printf '%s\n' "${sink_rates[@]}" | median)
@@ -330,6 +422,17 @@ ingest() {
             "$target" "$sq_lost"
     fi
     log "$label: mailcatch (sqlite) $sq_rate msgs/s, $sq_mbs MB/s, lost $sq_lost"
+    [ ${#pg_rates[@]} -gt 0 ] || return 0
+    local pg_rate pg2_rate
+    pg_rate=$(printf '%s\n' "${pg_rates[@]}" | median)
+    pg2_rate=$(printf '%s\n' "${pg2_rates[@]}" | median)
+    target=$(verdict "$(awk -v a="$pg_rate" -v b="$sink_rate" 'BEGIN { if (b > 0) print a / b }')" \
+        ge "$TARGET_PG_INGEST_RATIO" "≥ ${TARGET_PG_INGEST_RATIO}x")
+    pg_row "$label, one node (msgs/s)" "$sink_rate" "$mc_rate" "$sq_rate" "$pg_rate" \
+        "$(ratio "$pg_rate" "$sink_rate")" "$target" "$pg_lost"
+    pg_row "$label, two nodes, $((conns / 2)) conn each (msgs/s)" "$sink_rate" "$mc_rate" "$sq_rate" "$pg2_rate" \
+        "$(ratio "$pg2_rate" "$sink_rate")" "-" "$pg2_lost"
+    log "$label: mailcatch (postgres) $pg_rate msgs/s one node, $pg2_rate two nodes, lost $pg_lost/$pg2_lost"
 }
 
 memory_row() {
@@ -458,8 +561,44 @@ sqlite_api() {
         "$(large_verdict "$STARTUP_READY_S" lt "$TARGET_STARTUP_S" "< $TARGET_STARTUP_S s")" "$lost"
 }
 
+# The PostgreSQL engine's API rows: the same fills and api-bench runs as
+# memory, on a fresh database.
+postgres_api() {
+    api_run postgres
+    stop_server
+    local small large mem_small mem_large sq_small sq_large fill
+    small=$(grep '^RESULT' "$WORK/api-postgres-small.out")
+    large=$(grep '^RESULT' "$WORK/api-postgres-large.out")
+    mem_small=$(grep '^RESULT' "$WORK/api-memory-small.out")
+    mem_large=$(grep '^RESULT' "$WORK/api-memory-large.out")
+    sq_small=$(grep '^RESULT' "$WORK/api-sqlite-small.out")
+    sq_large=$(grep '^RESULT' "$WORK/api-sqlite-large.out")
+    fill=$(grep '^RESULT' "$WORK/fill-postgres.out")
+    local more=$((API_LARGE - API_SMALL - WS_MESSAGES))
+    pg_row "2 KB, 10 conn, smtp-load --pipelining: $more more onto $((API_SMALL + WS_MESSAGES)) stored (msgs/s)" "-" \
+        "$(field msgs_per_s "$(grep '^RESULT' "$WORK/fill-memory.out")")" \
+        "$(field msgs_per_s "$(grep '^RESULT' "$WORK/fill-sqlite.out")")" "$(field msgs_per_s "$fill")" "-" "-" \
+        "$(field failed "$fill")"
+    for name in list_newest_50 search_free_text search_absent_term search_subject; do
+        local label=${name//_/ } limit=$TARGET_PG_SEARCH_MS target
+        label=${label/search subject/search subject:}
+        label=${label/search free text/search free text (present term)}
+        label=${label/search absent term/search free text (absent term)}
+        [ "$name" = list_newest_50 ] && limit=$TARGET_PG_LIST_MS
+        target=$(large_verdict "$(field "${name}_ms" "$large")" le "$limit" "≤ $limit ms")
+        [ "$name" = search_subject ] && target="-"
+        pg_row "$label, $API_SMALL stored (median ms)" "-" "$(field "${name}_ms" "$mem_small")" \
+            "$(field "${name}_ms" "$sq_small")" "$(field "${name}_ms" "$small")" "-" "-" "-"
+        pg_row "$label, $API_LARGE stored (median ms)" "-" "$(field "${name}_ms" "$mem_large")" \
+            "$(field "${name}_ms" "$sq_large")" "$(field "${name}_ms" "$large")" "-" "$target" "-"
+    done
+    pg_row "250 reply -> WebSocket new frame (median ms; p99 postgres $(field ws_new_p99_ms "$small"))" "-" \
+        "$(field ws_new_ms "$mem_small")" "$(field ws_new_ms "$sq_small")" "$(field ws_new_ms "$small")" "-" "-" "-"
+}
+
 main() {
     ensure_postfix_tools
+    start_postgres
     build
     log "loopback only; $(nproc) cores; REPEAT=$REPEAT QUICK=$QUICK"
     for size in 2048 204800; do
@@ -482,6 +621,7 @@ main() {
     ROWS+=("$SMALL_MEMORY" "$LARGE_MEMORY")
     api
     sqlite_api
+    [ -z "$PG_URL" ] || postgres_api
     echo
     echo "mailcatch vs smtp-sink, $(nproc) cores, $(date -u +%Y-%m-%d), REPEAT=$REPEAT"
     echo
@@ -494,6 +634,16 @@ main() {
     echo "| measurement | smtp-sink | memory | sqlite | sqlite / sink | target | lost |"
     echo "|---|---:|---:|---:|---:|---|---:|"
     printf '%s\n' "${SQL_ROWS[@]}"
+    echo
+    if [ -z "$PG_URL" ]; then
+        echo "PostgreSQL engine: skipped (PostgreSQL's binaries are not installed)"
+        return
+    fi
+    echo "PostgreSQL engine (--database postgres://, local cluster, fsync=$PG_FSYNC, 250 after COMMIT) beside the others, same run"
+    echo
+    echo "| measurement | smtp-sink | memory | sqlite | postgres | postgres / sink | target | lost |"
+    echo "|---|---:|---:|---:|---:|---:|---|---:|"
+    printf '%s\n' "${PG_ROWS[@]}"
 }
 
 main "$@"

@@ -30,9 +30,10 @@ case "$action" in
     ;;
   resume)
     port=$(cat "$dir/port")
-    # Fast and small: a test cluster holds nothing worth an fsync.
+    # Fast and small: a test cluster holds nothing worth an fsync
+    # (PG_FSYNC=on for benchmarks, where a commit's cost is the point).
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400 -c shared_buffers=64MB" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${PG_FSYNC:-off} -c max_connections=400 -c shared_buffers=64MB" \
       start >/dev/null
     ;;
   pause)

@@ -312,10 +312,9 @@ impl Store {
         self.deleted.load(Ordering::Relaxed)
     }
 
+    /// Announces a change on this node's feed (the PostgreSQL engine has
+    /// already told the other nodes, in the change's own transaction).
     pub(super) fn publish(&self, event: Event) {
-        if let Backend::Postgres(db) = &self.backend {
-            db.announce(&event);
-        }
         let _ = self.events.send(event);
     }
 
@@ -513,7 +512,14 @@ impl Store {
         let deleted = match &self.backend {
             Backend::Memory(mem) => mem.delete_matching(&query),
             Backend::Sqlite(db) => db.delete(Selection::Matching(&query)).await?,
-            Backend::Postgres(db) => db.delete(Selection::Matching(&query)).await?,
+            Backend::Postgres(db) => {
+                let count = db.empty_mailbox(mailbox).await?;
+                self.count_deleted(count as u64);
+                self.publish(Event::Truncated {
+                    mailbox: Some(mailbox.clone()),
+                });
+                return Ok(count);
+            }
         };
         self.count_deleted(deleted.len() as u64);
         self.publish(Event::Truncated {

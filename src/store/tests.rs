@@ -318,6 +318,13 @@ async fn search_gives_the_same_results_on_every_engine() {
         "x-tags",
         "after:2000-01-01 before:2999-01-01",
         "before:2000-01-01",
+        "50%",
+        "off_now",
+        "%",
+        "_",
+        "a\\b",
+        "nul here",
+        "grüße",
     ];
     let mut results: Vec<Vec<Vec<String>>> = Vec::new();
     let collect = async |store: Store| {
@@ -325,6 +332,7 @@ async fn search_gives_the_same_results_on_every_engine() {
             "From: Alice Example <alice@example.com>\r\nSubject: Invoice 7\r\nX-Tags: urgent\r\nMessage-ID: <m7@example.com>\r\n\r\nthe quarterly report\r\n",
             "From: bob@example.com\r\nTo: =?utf-8?q?=C3=9Cn=C3=AFc=C3=B6d=C3=A9?= <u@example.com>\r\nSubject: Lunch\r\n\r\nno report here, just lunch\r\n",
             "From: alice@example.com\r\nCc: Dave <dave@example.org>, carol@example.net\r\nSubject: Re: Photos\r\n\r\nsee attached\r\n",
+            "From: z@example.com\r\nSubject: Sale\r\n\r\n50% off_now at a\\b, nul\0here, grüße\r\n",
             "From: x@example.com\r\nSubject: Files\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe quarterly report again\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nattached\r\n--b--\r\n",
         ];
         for mail in mails {

@@ -11,9 +11,9 @@ use super::{PgStore, db_error};
 use crate::store::StoreError;
 use crate::store::deliveries::{Claim, DeliveryRow};
 
-/// The second schema: one row per delivery. `raw` is dropped once the
+/// The third schema: one row per delivery. `raw` is dropped once the
 /// delivery is finished; `lease_until` bounds a claim (`sending`).
-pub(super) const SCHEMA_V2: &str = "
+pub(super) const SCHEMA_V3: &str = "
 CREATE TABLE deliveries (
     id TEXT PRIMARY KEY,
     message_id TEXT NOT NULL,

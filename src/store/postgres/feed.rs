@@ -1,10 +1,10 @@
 //! The nodes' shared change feed, by LISTEN/NOTIFY.
 //!
-//! Every event a node publishes is also sent as a notification on the
-//! `mailcatch` channel (a small JSON payload naming the sending node): a
-//! new message, by its sequence number only, inside the transaction that
-//! stores it (PostgreSQL delivers it at the commit); other changes after
-//! their commit. Every node
+//! Every change a node makes is also sent as a notification on the
+//! `mailcatch` channel (a small JSON payload naming the sending node; a new
+//! message by its sequence number only), inside the transaction that makes
+//! it: PostgreSQL delivers it at the commit, and not at all if the
+//! transaction fails. Every node
 //! listens on a connection of its own and republishes the others' changes
 //! on its own feed, loading new messages first, and reloads its mailbox
 //! registry when mailboxes change. A node that lost its listening
@@ -27,8 +27,6 @@ use crate::store::mailbox::Registry;
 
 /// The notification channel.
 pub(super) const CHANNEL: &str = "mailcatch";
-/// Changes waiting to be sent; beyond this the others get one refetch.
-const OUTGOING: usize = 4096;
 /// Notifications received but not yet handled.
 const INCOMING: usize = 4096;
 /// PostgreSQL refuses payloads of 8000 bytes or more.
@@ -38,7 +36,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Change {
+pub(super) enum Change {
     New {
         seq: u64,
     },
@@ -72,45 +70,9 @@ struct Note {
     change: Change,
 }
 
-impl Change {
-    /// The change an event announces to other nodes, if any (SMTP
-    /// diagnostics and outbound deliveries are this node's own).
-    fn of(event: &Event) -> Option<Change> {
-        let name = |m: &Arc<str>| m.to_string();
-        Some(match event {
-            Event::New(message) => Change::New {
-                seq: message.id.seq,
-            },
-            Event::Read { id, mailbox, read } => Change::Read {
-                id: id.clone(),
-                mailbox: name(mailbox),
-                read: *read,
-            },
-            Event::Tags { id, mailbox, tags } => Change::Tags {
-                id: id.clone(),
-                mailbox: name(mailbox),
-                tags: tags.clone(),
-            },
-            Event::Deleted { id, mailbox } => Change::Deleted {
-                id: id.clone(),
-                mailbox: name(mailbox),
-            },
-            Event::Pruned { mailbox } => Change::Pruned {
-                mailbox: mailbox.as_ref().map(name),
-            },
-            Event::Truncated { mailbox } => Change::Truncated {
-                mailbox: mailbox.as_ref().map(name),
-            },
-            Event::Mailboxes => Change::Mailboxes,
-            Event::SmtpError { .. } | Event::Delivery { .. } => return None,
-        })
-    }
-}
-
 /// This node's side of the shared feed.
 pub(crate) struct Feed {
     node: u64,
-    outgoing: Mutex<Option<mpsc::Sender<String>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -120,14 +82,12 @@ impl Feed {
         let _ = getrandom::fill(&mut node);
         Feed {
             node: u64::from_le_bytes(node),
-            outgoing: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
         }
     }
 
-    /// Starts sending this node's changes and following the others'; the
-    /// node listens before this returns, so nothing committed after its
-    /// start is missed.
+    /// Starts following the others; the node listens before this returns,
+    /// so nothing committed after its start is missed.
     pub async fn start(
         &self,
         pool: Pool,
@@ -135,7 +95,6 @@ impl Feed {
         events: broadcast::Sender<Event>,
         registry: Arc<Registry>,
     ) {
-        let (sender, receiver) = mpsc::channel(OUTGOING);
         let first = match listen(&config).await {
             Ok(listening) => Some(listening),
             Err(e) => {
@@ -143,86 +102,42 @@ impl Feed {
                 None
             }
         };
-        *self.outgoing.lock() = Some(sender);
-        let mut tasks = self.tasks.lock();
-        tasks.push(tokio::spawn(send(pool.clone(), receiver)));
-        tasks.push(tokio::spawn(follow(
+        self.tasks.lock().push(tokio::spawn(follow(
             self.node, first, pool, config, events, registry,
         )));
     }
 
-    /// The payload announcing message `seq`: sent inside the transaction
-    /// that stores it, so the others hear of every committed message, even
-    /// when this node dies right after the commit.
-    pub fn new_message(&self, seq: u64) -> String {
-        serde_json::to_string(&Note {
-            node: self.node,
-            change: Change::New { seq },
-        })
-        .unwrap_or_default()
-    }
-
-    /// Queues an event of this node for the others (never blocks; a full
-    /// queue becomes one refetch). New messages went out with their commit.
-    pub fn announce(&self, event: &Event) {
-        let Some(change) = Change::of(event) else {
-            return;
-        };
-        if let Change::New { .. } = change {
-            return;
-        }
-        let Some(sender) = self.outgoing.lock().clone() else {
-            return;
-        };
-        let mut payload = serde_json::to_string(&Note {
+    /// The payload announcing `change` to the other nodes, sent inside the
+    /// transaction that makes it (PostgreSQL delivers it at the COMMIT, so
+    /// the others hear of exactly the committed changes, even when this
+    /// node dies right after). One too large for a notification becomes a
+    /// refetch.
+    pub(super) fn note(&self, change: Change) -> String {
+        let payload = serde_json::to_string(&Note {
             node: self.node,
             change,
         })
         .unwrap_or_default();
         if payload.len() > MAX_PAYLOAD {
-            payload = self.refetch();
+            return self.pruned();
         }
-        if sender.try_send(payload).is_err() {
-            // Full: the others will refetch once this gets through.
-            let _ = sender.try_send(self.refetch());
-        }
+        payload
     }
 
-    fn refetch(&self) -> String {
-        serde_json::to_string(&Note {
-            node: self.node,
-            change: Change::Pruned { mailbox: None },
-        })
-        .unwrap_or_default()
+    /// The payload announcing message `seq`.
+    pub(super) fn new_message(&self, seq: u64) -> String {
+        self.note(Change::New { seq })
+    }
+
+    /// The payload that makes the others refetch everything.
+    pub(super) fn pruned(&self) -> String {
+        self.note(Change::Pruned { mailbox: None })
     }
 
     pub fn stop(&self) {
-        self.outgoing.lock().take();
         for task in self.tasks.lock().drain(..) {
             task.abort();
         }
-    }
-}
-
-/// Sends queued payloads, as many as are waiting in one statement.
-async fn send(pool: Pool, mut queue: mpsc::Receiver<String>) {
-    let mut batch = Vec::new();
-    while queue.recv_many(&mut batch, 256).await > 0 {
-        let sent = match pool.get().await {
-            Ok(client) => client
-                .execute(
-                    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-                    &[&CHANNEL, &batch],
-                )
-                .await
-                .map(|_| ())
-                .map_err(|e| super::schema::describe(&e)),
-            Err(e) => Err(super::pool_error(&e)),
-        };
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "could not notify the other nodes");
-        }
-        batch.clear();
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio_postgres::GenericClient;
 
+use super::feed::Change;
 use super::{PgStore, db_error};
 use crate::store::mailbox::Mailbox;
 use crate::store::{Counts, StoreError};
@@ -36,38 +37,40 @@ pub(super) async fn load(db: &impl GenericClient) -> Result<Vec<Mailbox>, tokio_
 }
 
 impl PgStore {
-    /// Writes a new mailbox's row (committed when this returns).
+    /// Writes a new mailbox's row (committed when this returns) and tells
+    /// the other nodes to reload their mailboxes.
     pub async fn save_mailbox(&self, mailbox: &Mailbox) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO mailboxes (name, private, smtp_password, token_digest, expires, created)
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO mailboxes (name, private, smtp_password, token_digest, expires, created)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (name) DO UPDATE SET private = EXCLUDED.private,
                     smtp_password = EXCLUDED.smtp_password, token_digest = EXCLUDED.token_digest,
                     expires = EXCLUDED.expires, created = EXCLUDED.created",
-                &[
-                    &&*mailbox.name,
-                    &mailbox.private,
-                    &mailbox.smtp_password,
-                    &mailbox.token_digest.map(|d| d.to_vec()),
-                    &mailbox.expires.map(|t| t.as_microsecond()),
-                    &mailbox.created.as_microsecond(),
-                ],
-            )
-            .await
-            .map_err(db_error)?;
-        Ok(())
+            &[
+                &&*mailbox.name,
+                &mailbox.private,
+                &mailbox.smtp_password,
+                &mailbox.token_digest.map(|d| d.to_vec()),
+                &mailbox.expires.map(|t| t.as_microsecond()),
+                &mailbox.created.as_microsecond(),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        super::commit(tx, &[self.feed.note(Change::Mailboxes)]).await
     }
 
-    /// Removes a mailbox's row (its messages are deleted separately).
+    /// Removes a mailbox's row (its messages are deleted separately), and
+    /// tells the other nodes.
     pub async fn remove_mailbox(&self, name: &str) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute("DELETE FROM mailboxes WHERE name = $1", &[&name])
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute("DELETE FROM mailboxes WHERE name = $1", &[&name])
             .await
             .map_err(db_error)?;
-        Ok(())
+        super::commit(tx, &[self.feed.note(Change::Mailboxes)]).await
     }
 
     /// The totals of each mailbox that holds mail.
@@ -106,10 +109,5 @@ impl PgStore {
         self.feed
             .start(self.pool.clone(), self.config.clone(), events, registry)
             .await;
-    }
-
-    /// Sends a change of this node to the others.
-    pub fn announce(&self, event: &crate::store::Event) {
-        self.feed.announce(event);
     }
 }

@@ -2,11 +2,12 @@
 //! mailcatch processes ("nodes") share, so they act as one catcher.
 //!
 //! Each operation takes a pooled connection; a write is one transaction,
-//! and `insert` returns after its COMMIT (so a 250 means committed). `seq`
-//! comes from one clock row in the database, so IDs are unique across nodes, and
-//! totals are queried rather than kept in memory, so every node reports the
-//! same. Changes reach the other nodes' change feeds by LISTEN/NOTIFY (see
-//! [`feed`]).
+//! and `insert` returns after its COMMIT (so a 250 means committed), with
+//! the messages that arrive together committed together (see [`writer`]).
+//! `seq` comes from one clock row in the database, so IDs are unique across
+//! nodes, and totals are read from the database (kept there by triggers),
+//! so every node reports the same. Changes reach the other nodes' change
+//! feeds by NOTIFY in the transaction that makes them (see [`feed`]).
 
 mod deliveries;
 mod feed;
@@ -14,20 +15,23 @@ mod mailboxes;
 mod rows;
 pub(crate) mod schema;
 mod search;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Config, GenericClient, NoTls};
 
 use super::id::IdGenerator;
 use super::message::{Incoming, StoredMessage, Summary};
 use super::raw::RawMessage;
 use super::{Changed, Counts, MessageId, Page, Query, Selection, StoreError, StoreLimits};
-use super::{mailbox, tag_index};
-use rows::{MESSAGE_COLUMNS, MESSAGE_TABLES, NewRows, read_message};
+use super::{MAX_DELETE_EVENTS, mailbox, tag_index};
+use feed::Change;
+use rows::{MESSAGE_COLUMNS, MESSAGE_TABLES, read_message};
 use search::Condition;
 
 pub(crate) use feed::Feed;
@@ -38,18 +42,20 @@ const POOL_SIZE: usize = 16;
 /// How long an operation waits for a connection before it fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Eviction deletes one message per statement; this bounds the loop.
-const MAX_EVICTIONS_PER_INSERT: u64 = 10_000;
+/// Eviction statements one insert may run (each deletes the oldest
+/// messages beyond the count cap, or one beyond the byte cap).
+const MAX_EVICTION_ROUNDS: usize = 10_000;
+/// Most messages one eviction statement deletes.
+const MAX_EVICTED_AT_ONCE: usize = 1000;
 
 pub(crate) struct PgStore {
     pool: Pool,
     config: Config,
-    limits: StoreLimits,
-    /// Suffixes the IDs of this node's messages.
-    ids: IdGenerator,
+    /// The messages waiting for a writer (see [`writer`]).
+    writer: mpsc::Sender<writer::Job>,
     /// The mailboxes found at open, handed to the store's registry once.
     loaded_mailboxes: parking_lot::Mutex<Vec<mailbox::Mailbox>>,
-    feed: Feed,
+    feed: Arc<Feed>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -90,13 +96,22 @@ impl PgStore {
             .map_err(|e| fail(schema::describe(&e)))?;
         drop(client);
         tracing::info!(database = %shown, "PostgreSQL storage ready");
+        let feed = Arc::new(Feed::new());
+        let (sender, queue) = mpsc::channel(writer::QUEUE);
+        writer::Writers {
+            pool: pool.clone(),
+            limits,
+            ids: IdGenerator::default(),
+            feed: feed.clone(),
+            queue: tokio::sync::Mutex::new(queue),
+        }
+        .start();
         Ok(PgStore {
             pool,
             config,
-            limits,
-            ids: IdGenerator::default(),
+            writer: sender,
             loaded_mailboxes: parking_lot::Mutex::new(loaded),
-            feed: Feed::new(),
+            feed,
         })
     }
 
@@ -126,34 +141,17 @@ impl PgStore {
         summary: Summary,
         tags: Vec<String>,
     ) -> Result<(Arc<StoredMessage>, u64), StoreError> {
-        let mut client = self.client().await?;
-        let seq: i64 = client
-            .query_one(
-                "UPDATE message_clock SET last = greatest(last + 1,
-                    (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT)
-                 RETURNING last",
-                &[],
-            )
-            .await
-            .map_err(db_error)?
-            .get(0);
-        let id = self.ids.id_for(seq as u64);
-        let message = Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags));
-        let rows = NewRows::encode(message.clone())
-            .map_err(|e| unavailable(format!("cannot encode the message: {e}")))?;
-        let tx = tokio_postgres::Client::transaction(&mut client)
-            .await
-            .map_err(db_error)?;
-        rows.insert(&tx).await.map_err(db_error)?;
-        let evicted = evict_over_limits(&tx, &self.limits).await?;
-        tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&feed::CHANNEL, &self.feed.new_message(seq as u64)],
-        )
-        .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok((message, evicted))
+        let (reply, stored) = oneshot::channel();
+        let job = writer::Job {
+            mailbox,
+            incoming,
+            summary,
+            tags,
+            reply,
+        };
+        let gone = || unavailable("the writer has stopped");
+        self.writer.send(job).await.map_err(|_| gone())?;
+        stored.await.map_err(|_| gone())?
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Arc<StoredMessage>>, StoreError> {
@@ -254,17 +252,27 @@ impl PgStore {
         limit: usize,
     ) -> Result<Page, StoreError> {
         let client = self.client().await?;
-        let found = matches(&**client, query).await?;
-        let page: Vec<i64> = found
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|&(seq, _)| seq)
-            .collect();
+        let condition = Condition::of(query);
+        let rows = client
+            .query(&condition.page_sql(start, limit), &condition.params())
+            .await
+            .map_err(db_error)?;
+        let page: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let (matched, unread): (i64, i64) = match rows.first() {
+            Some(row) => (row.get(1), row.get(2)),
+            None if start == 0 && limit > 0 => (0, 0),
+            None => {
+                let row = client
+                    .query_one(&condition.count_sql(), &condition.params())
+                    .await
+                    .map_err(db_error)?;
+                (row.get(0), row.get(1))
+            }
+        };
         Ok(Page {
             messages: load(&**client, &page).await?,
-            matched: found.len(),
-            matched_unread: found.iter().filter(|&&(_, read)| !read).count(),
+            matched: matched as usize,
+            matched_unread: unread as usize,
         })
     }
 
@@ -273,96 +281,124 @@ impl PgStore {
         which: Selection<'_>,
         read: bool,
     ) -> Result<Vec<Changed>, StoreError> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
         let rows = match which {
             Selection::All => {
-                client
-                    .query(
-                        "UPDATE messages SET read = $1 WHERE read <> $1 RETURNING id, mailbox",
-                        &[&read],
-                    )
-                    .await
+                tx.query(
+                    "UPDATE messages SET read = $1 WHERE read <> $1 RETURNING id, mailbox",
+                    &[&read],
+                )
+                .await
             }
             Selection::Ids(ids) => {
                 let (seqs, ids) = seqs_of(ids);
-                client
-                    .query(
-                        "UPDATE messages SET read = $3 WHERE seq = ANY($1) AND id = ANY($2)
-                         AND read <> $3 RETURNING id, mailbox",
-                        &[&seqs, &ids, &read],
-                    )
-                    .await
+                tx.query(
+                    "UPDATE messages SET read = $3 WHERE seq = ANY($1) AND id = ANY($2)
+                     AND read <> $3 RETURNING id, mailbox",
+                    &[&seqs, &ids, &read],
+                )
+                .await
             }
             Selection::Matching(query) => {
-                let seqs: Vec<i64> = matches(&**client, query)
-                    .await?
-                    .into_iter()
-                    .map(|(seq, _)| seq)
-                    .collect();
-                client
-                    .query(
-                        "UPDATE messages SET read = $2 WHERE seq = ANY($1) AND read <> $2
-                         RETURNING id, mailbox",
-                        &[&seqs, &read],
-                    )
-                    .await
+                let seqs = matching_seqs(&*tx, query).await?;
+                tx.query(
+                    "UPDATE messages SET read = $2 WHERE seq = ANY($1) AND read <> $2
+                     RETURNING id, mailbox",
+                    &[&seqs, &read],
+                )
+                .await
             }
         }
         .map_err(db_error)?;
-        Ok(changed(&rows))
+        let changed = changed(&rows);
+        let notes = self.notes(&changed, |Changed { id, mailbox }| Change::Read {
+            id: id.clone(),
+            mailbox: mailbox.to_string(),
+            read,
+        });
+        commit(tx, &notes).await?;
+        Ok(changed)
     }
 
     pub async fn delete(&self, which: Selection<'_>) -> Result<Vec<Changed>, StoreError> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
         let rows = match which {
             Selection::All => {
-                client
-                    .query("DELETE FROM messages RETURNING id, mailbox", &[])
+                tx.query("DELETE FROM messages RETURNING id, mailbox", &[])
                     .await
             }
             Selection::Ids(ids) => {
                 let (seqs, ids) = seqs_of(ids);
-                client
-                    .query(
-                        "DELETE FROM messages WHERE seq = ANY($1) AND id = ANY($2)
-                         RETURNING id, mailbox",
-                        &[&seqs, &ids],
-                    )
-                    .await
+                tx.query(
+                    "DELETE FROM messages WHERE seq = ANY($1) AND id = ANY($2)
+                     RETURNING id, mailbox",
+                    &[&seqs, &ids],
+                )
+                .await
             }
             Selection::Matching(query) => {
-                let seqs: Vec<i64> = matches(&**client, query)
-                    .await?
-                    .into_iter()
-                    .map(|(seq, _)| seq)
-                    .collect();
-                client
-                    .query(
-                        "DELETE FROM messages WHERE seq = ANY($1) RETURNING id, mailbox",
-                        &[&seqs],
-                    )
-                    .await
+                let seqs = matching_seqs(&*tx, query).await?;
+                tx.query(
+                    "DELETE FROM messages WHERE seq = ANY($1) RETURNING id, mailbox",
+                    &[&seqs],
+                )
+                .await
             }
         }
         .map_err(db_error)?;
-        Ok(changed(&rows))
+        let deleted = changed(&rows);
+        let notes = self.notes(&deleted, |Changed { id, mailbox }| Change::Deleted {
+            id: id.clone(),
+            mailbox: mailbox.to_string(),
+        });
+        commit(tx, &notes).await?;
+        Ok(deleted)
+    }
+
+    /// Deletes every message of `mailbox`, announced to the other nodes as
+    /// that mailbox's truncation.
+    pub async fn empty_mailbox(&self, mailbox: &Arc<str>) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let count = tx
+            .execute("DELETE FROM messages WHERE mailbox = $1", &[&&**mailbox])
+            .await
+            .map_err(db_error)?;
+        let note = self.feed.note(Change::Truncated {
+            mailbox: Some(mailbox.to_string()),
+        });
+        commit(tx, &[note]).await?;
+        Ok(count as usize)
     }
 
     pub async fn delete_all(&self) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        let count = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let count = tx
             .execute("DELETE FROM messages", &[])
             .await
             .map_err(db_error)?;
+        let note = self.feed.note(Change::Truncated { mailbox: None });
+        commit(tx, &[note]).await?;
         Ok(count as usize)
     }
 
     pub async fn evict_before(&self, micros: i64) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let count = tx
             .execute("DELETE FROM messages WHERE created < $1", &[&micros])
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+        let notes = if count > 0 {
+            vec![self.feed.pruned()]
+        } else {
+            Vec::new()
+        };
+        commit(tx, &notes).await?;
+        Ok(count)
     }
 
     pub async fn set_tags(
@@ -371,9 +407,7 @@ impl PgStore {
         tags: &[String],
     ) -> Result<Vec<Changed>, StoreError> {
         let mut client = self.client().await?;
-        let tx = tokio_postgres::Client::transaction(&mut client)
-            .await
-            .map_err(db_error)?;
+        let tx = client.transaction().await.map_err(db_error)?;
         let mut found = Vec::new();
         for id in ids {
             let Some(seq) = MessageId::parse_seq(id) else {
@@ -387,7 +421,7 @@ impl PgStore {
                 .await
                 .map_err(db_error)?;
             if let Some(row) = row {
-                rows::write_tags(&tx, seq as i64, tags)
+                rows::write_tags(&*tx, seq as i64, tags)
                     .await
                     .map_err(db_error)?;
                 found.push(Changed {
@@ -396,8 +430,30 @@ impl PgStore {
                 });
             }
         }
-        tx.commit().await.map_err(db_error)?;
+        let notes: Vec<String> = found
+            .iter()
+            .map(|Changed { id, mailbox }| {
+                self.feed.note(Change::Tags {
+                    id: id.clone(),
+                    mailbox: mailbox.to_string(),
+                    tags: tags.to_vec(),
+                })
+            })
+            .collect();
+        commit(tx, &notes).await?;
         Ok(found)
+    }
+
+    /// The notes announcing `changes` one by one, or one refetch when they
+    /// are more than the store announces one by one.
+    fn notes(&self, changes: &[Changed], change: impl Fn(&Changed) -> Change) -> Vec<String> {
+        if changes.len() > MAX_DELETE_EVENTS {
+            return vec![self.feed.pruned()];
+        }
+        changes
+            .iter()
+            .map(|changed| self.feed.note(change(changed)))
+            .collect()
     }
 
     pub async fn tag_counts(&self) -> Result<Vec<(String, usize)>, StoreError> {
@@ -416,9 +472,7 @@ impl PgStore {
 
     pub async fn rewrite_tag(&self, from: &str, to: Option<&str>) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let tx = tokio_postgres::Client::transaction(&mut client)
-            .await
-            .map_err(db_error)?;
+        let tx = client.transaction().await.map_err(db_error)?;
         let tagged = tx
             .query(
                 "SELECT seq, tags FROM messages WHERE seq IN
@@ -433,9 +487,9 @@ impl PgStore {
             tags.retain(|t| !t.eq_ignore_ascii_case(from));
             tags.extend(to.map(str::to_string));
             super::tags::sort(&mut tags);
-            rows::write_tags(&tx, seq, &tags).await.map_err(db_error)?;
+            rows::write_tags(&*tx, seq, &tags).await.map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)
+        commit(tx, &[self.feed.pruned()]).await
     }
 
     /// Stops following the other nodes. Every acknowledged write is
@@ -474,17 +528,41 @@ fn changed(rows: &[tokio_postgres::Row]) -> Vec<Changed> {
         .collect()
 }
 
+/// Sends its second parameter's notes on the channel of the first.
+const NOTIFY: &str = "SELECT pg_notify($1, note) FROM unnest($2::TEXT[]) AS note";
+
+/// Sends `notes` to the other nodes with the transaction's COMMIT.
+async fn notify(db: &impl GenericClient, notes: &[String]) -> Result<(), tokio_postgres::Error> {
+    if !notes.is_empty() {
+        db.execute(NOTIFY, &[&feed::CHANNEL, &notes]).await?;
+    }
+    Ok(())
+}
+
+/// Notifies and commits.
+async fn commit(
+    tx: deadpool_postgres::Transaction<'_>,
+    notes: &[String],
+) -> Result<(), StoreError> {
+    notify(&*tx, notes).await.map_err(db_error)?;
+    tx.commit().await.map_err(db_error)
+}
+
 /// The totals over every stored message, as committed now (every node
-/// sees the same).
+/// sees the same), from the rows the triggers keep.
 async fn totals(db: &impl GenericClient) -> Result<Counts, StoreError> {
+    read_totals(db).await.map_err(db_error)
+}
+
+async fn read_totals(db: &impl GenericClient) -> Result<Counts, tokio_postgres::Error> {
     let row = db
         .query_one(
-            "SELECT count(*), count(*) FILTER (WHERE NOT read), coalesce(sum(kept), 0)::BIGINT
-             FROM messages",
+            "SELECT coalesce(sum(total), 0)::BIGINT, coalesce(sum(unread), 0)::BIGINT,
+                    coalesce(sum(bytes), 0)::BIGINT
+             FROM message_totals",
             &[],
         )
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(Counts {
         total: row.get::<_, i64>(0) as usize,
         unread: row.get::<_, i64>(1) as usize,
@@ -492,15 +570,15 @@ async fn totals(db: &impl GenericClient) -> Result<Counts, StoreError> {
     })
 }
 
-/// Every match's sequence number and read flag, newest first.
-async fn matches(db: &impl GenericClient, query: &Query) -> Result<Vec<(i64, bool)>, StoreError> {
+/// The sequence number of every match.
+async fn matching_seqs(db: &impl GenericClient, query: &Query) -> Result<Vec<i64>, StoreError> {
     let condition = Condition::of(query);
     Ok(db
         .query(&condition.matches_sql(None), &condition.params())
         .await
         .map_err(db_error)?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| r.get(0))
         .collect())
 }
 
@@ -528,29 +606,38 @@ async fn load(
 }
 
 /// Deletes the oldest messages until both caps hold, always keeping the
-/// newest. Totals are read afresh by each statement, so nodes evicting at
-/// once see each other's commits: a row two nodes both pick is deleted by
-/// one (the other's `DELETE` finds it gone and picks again).
+/// newest; returns how many went. Totals are read afresh by each
+/// statement, so nodes evicting at once see each other's commits: rows two
+/// nodes both pick are deleted by one (the other's `DELETE` finds them gone
+/// and picks again).
 async fn evict_over_limits(
     db: &impl GenericClient,
     limits: &StoreLimits,
-) -> Result<u64, StoreError> {
+) -> Result<u64, tokio_postgres::Error> {
     if limits.max_messages == 0 && limits.max_bytes == 0 {
         return Ok(0);
     }
     let mut evicted = 0;
-    for _ in 0..MAX_EVICTIONS_PER_INSERT {
-        let counts = totals(db).await?;
+    for _ in 0..MAX_EVICTION_ROUNDS {
+        let counts = read_totals(db).await?;
         if !limits.exceeded_by(counts.total, counts.bytes) {
             break;
         }
+        // Beyond the count cap, all the excess at once; beyond the byte
+        // cap, one at a time (each message's size differs).
+        let excess = if limits.max_messages > 0 && counts.total > limits.max_messages {
+            counts.total - limits.max_messages
+        } else {
+            1
+        };
+        let excess = excess.min(counts.total - 1).min(MAX_EVICTED_AT_ONCE) as i64;
         evicted += db
             .execute(
-                "DELETE FROM messages WHERE seq = (SELECT min(seq) FROM messages)",
-                &[],
+                "DELETE FROM messages WHERE seq IN
+                 (SELECT seq FROM messages ORDER BY seq LIMIT $1)",
+                &[&excess],
             )
-            .await
-            .map_err(db_error)?;
+            .await?;
     }
     Ok(evicted)
 }

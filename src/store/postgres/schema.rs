@@ -4,10 +4,10 @@
 
 use tokio_postgres::{Client, Config};
 
-use super::deliveries::SCHEMA_V2;
+use super::deliveries::SCHEMA_V3;
 
 /// The schema this build writes; `mailcatch_schema` holds a database's.
-pub(super) const SCHEMA_VERSION: i32 = 2;
+pub(super) const SCHEMA_VERSION: i32 = 3;
 
 /// Key of the advisory lock held while the schema is checked or created.
 const MIGRATION_LOCK: i64 = 0x4d43_4154_0001;
@@ -81,6 +81,67 @@ CREATE TABLE mailboxes (
 );
 ";
 
+/// Version 2: the free text as `TEXT` (`plain`), which a trigram index can
+/// serve, with the exact bytes kept in `text` only for the rare text that
+/// holds NUL (which `TEXT` refuses; `plain` has a space there); and the
+/// totals kept by triggers in 16 rows (their sums are the totals), so counting is not a
+/// scan of every message. Each transaction adds its changes to the slot of
+/// its connection, so concurrent writers rarely wait on the same row.
+/// Writers are held off while the totals are first counted.
+const SCHEMA_V2: &str = "
+LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;
+ALTER TABLE message_text ALTER COLUMN text DROP NOT NULL;
+ALTER TABLE message_text ADD COLUMN plain TEXT;
+UPDATE message_text SET plain = convert_from(text, 'UTF8'), text = NULL
+    WHERE position('\\x00'::bytea IN text) = 0;
+CREATE TABLE message_totals (
+    slot INTEGER PRIMARY KEY,
+    total BIGINT NOT NULL,
+    unread BIGINT NOT NULL,
+    bytes BIGINT NOT NULL
+);
+INSERT INTO message_totals SELECT slot, 0, 0, 0 FROM generate_series(0, 15) AS slot;
+UPDATE message_totals SET (total, unread, bytes) =
+    (SELECT count(*), count(*) FILTER (WHERE NOT read), coalesce(sum(kept), 0) FROM messages)
+    WHERE slot = 0;
+CREATE FUNCTION mailcatch_count_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE message_totals t SET total = t.total + d.n, unread = t.unread + d.u, bytes = t.bytes + d.b
+    FROM (SELECT count(*) AS n, count(*) FILTER (WHERE NOT read) AS u,
+                 coalesce(sum(kept), 0) AS b FROM added) d
+    WHERE t.slot = pg_backend_pid() % 16 AND d.n > 0;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION mailcatch_count_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE message_totals t SET total = t.total - d.n, unread = t.unread - d.u, bytes = t.bytes - d.b
+    FROM (SELECT count(*) AS n, count(*) FILTER (WHERE NOT read) AS u,
+                 coalesce(sum(kept), 0) AS b FROM removed) d
+    WHERE t.slot = pg_backend_pid() % 16 AND d.n > 0;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION mailcatch_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE message_totals t SET unread = t.unread + d.u
+    FROM (SELECT (SELECT count(*) FROM added WHERE NOT read)
+               - (SELECT count(*) FROM removed WHERE NOT read) AS u) d
+    WHERE t.slot = pg_backend_pid() % 16 AND d.u <> 0;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER messages_counted_added AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION mailcatch_count_added();
+CREATE TRIGGER messages_counted_removed AFTER DELETE ON messages
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION mailcatch_count_removed();
+CREATE TRIGGER messages_counted_changed AFTER UPDATE ON messages
+    REFERENCING OLD TABLE AS removed NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION mailcatch_count_changed();
+";
+
+/// The trigram index that serves free-text search, when the `pg_trgm`
+/// extension can be had (it needs the right to create it in the database).
+const TRIGRAM_INDEX: &str = "
+CREATE INDEX message_text_trigrams ON message_text USING gin (plain gin_trgm_ops)";
+
 /// The database named by a URL, shown without its password: what logs and
 /// error messages say instead of the URL.
 pub(crate) fn redacted(config: &Config) -> String {
@@ -136,7 +197,10 @@ pub(super) async fn prepare(client: &mut Client) -> Result<(), String> {
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(describe)?;
-    let outcome = migrate(client).await;
+    let mut outcome = migrate(client).await;
+    if outcome.is_ok() {
+        outcome = index_text(client).await;
+    }
     let _ = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await;
@@ -159,25 +223,23 @@ async fn migrate(client: &mut Client) -> Result<(), String> {
             "its schema is version {v}, newer than this mailcatch understands ({SCHEMA_VERSION}); upgrade mailcatch"
         )),
         Some(v) if v == SCHEMA_VERSION => Ok(()),
-        Some(_) => {
+        found => {
+            let from = found.unwrap_or(0);
             let tx = client.transaction().await.map_err(describe)?;
-            tx.batch_execute(SCHEMA_V2).await.map_err(describe)?;
-            tx.execute(
-                "INSERT INTO mailcatch_schema (version) VALUES ($1)",
-                &[&SCHEMA_VERSION],
-            )
-            .await
-            .map_err(describe)?;
-            tx.commit().await.map_err(describe)
-        }
-        None => {
-            let start = jiff::Timestamp::now().as_microsecond().max(1);
-            let tx = client.transaction().await.map_err(describe)?;
-            tx.batch_execute(SCHEMA_V1).await.map_err(describe)?;
-            tx.batch_execute(SCHEMA_V2).await.map_err(describe)?;
-            tx.execute("INSERT INTO message_clock (last) VALUES ($1)", &[&start])
-                .await
-                .map_err(describe)?;
+            if from < 1 {
+                let start = jiff::Timestamp::now().as_microsecond().max(1);
+                tx.batch_execute(SCHEMA_V1).await.map_err(describe)?;
+                tx.execute("INSERT INTO message_clock (last) VALUES ($1)", &[&start])
+                    .await
+                    .map_err(describe)?;
+            }
+            if from < 2 {
+                tx.batch_execute(SCHEMA_V2).await.map_err(describe)?;
+                plain_text_with_nul(&tx).await.map_err(describe)?;
+            }
+            if from < 3 {
+                tx.batch_execute(SCHEMA_V3).await.map_err(describe)?;
+            }
             tx.execute(
                 "INSERT INTO mailcatch_schema (version) VALUES ($1)",
                 &[&SCHEMA_VERSION],
@@ -187,6 +249,60 @@ async fn migrate(client: &mut Client) -> Result<(), String> {
             tx.commit().await.map_err(describe)
         }
     }
+}
+
+/// Fills `plain` for the texts version 2 could not convert in SQL (those
+/// holding NUL), then requires it.
+async fn plain_text_with_nul(
+    tx: &tokio_postgres::Transaction<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "SELECT seq, text FROM message_text WHERE plain IS NULL",
+            &[],
+        )
+        .await?;
+    for row in rows {
+        let (seq, text): (i64, Vec<u8>) = (row.get(0), row.get(1));
+        let plain = String::from_utf8_lossy(&text).replace('\0', " ");
+        tx.execute(
+            "UPDATE message_text SET plain = $2 WHERE seq = $1",
+            &[&seq, &plain],
+        )
+        .await?;
+    }
+    tx.batch_execute("ALTER TABLE message_text ALTER COLUMN plain SET NOT NULL")
+        .await
+}
+
+/// Creates the trigram index over the free text if `pg_trgm` is there or
+/// may be created; without it free-text search still works, by scanning.
+async fn index_text(client: &mut Client) -> Result<(), String> {
+    let indexed: bool = client
+        .query_one(
+            "SELECT to_regclass('message_text_trigrams') IS NOT NULL",
+            &[],
+        )
+        .await
+        .map_err(|e| describe(&e))?
+        .get(0);
+    if indexed {
+        return Ok(());
+    }
+    let extension = client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        .await;
+    if let Err(e) = extension {
+        tracing::warn!(
+            reason = %describe(&e),
+            "no pg_trgm extension: free-text search scans every message (create it as a superuser: CREATE EXTENSION pg_trgm)"
+        );
+        return Ok(());
+    }
+    client
+        .batch_execute(TRIGRAM_INDEX)
+        .await
+        .map_err(|e| describe(&e))
 }
 
 /// A driver error as one line: the server's own message when it sent one

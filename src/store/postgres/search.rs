@@ -4,8 +4,10 @@
 //! as the memory engine's matcher: text filters test, with `position` on
 //! bytes, columns holding the same normalised text the memory engine
 //! normalises on the fly (a byte substring test, like the memory engine's:
-//! no case folding, collation or wildcards); the other filters compare
-//! numbers. Only the tables a query needs are joined.
+//! no case folding, collation or wildcards); free text is tested with an
+//! escaped `LIKE`, which for valid UTF-8 is the same substring test and
+//! can use the trigram index; the other filters compare numbers. Only the
+//! tables a query needs are joined.
 
 use tokio_postgres::types::ToSql;
 
@@ -50,6 +52,26 @@ impl Condition {
         format!("position({needle} IN f.{column}) > 0")
     }
 
+    /// A free-text test as `LIKE` on `plain`, which the trigram index
+    /// serves, checked on the exact bytes where `plain` differs from them
+    /// (texts holding NUL). A needle `LIKE` cannot take (one with NUL, or
+    /// not UTF-8) is tested on the bytes alone.
+    fn free_text(&mut self, needle: &[u8]) -> String {
+        match std::str::from_utf8(needle) {
+            Ok(needle) if !needle.contains('\0') => {
+                let pattern = self.bind(like_pattern(needle));
+                let bytes = self.bind(needle.as_bytes().to_vec());
+                format!(
+                    "t.plain LIKE {pattern} AND (t.text IS NULL OR position({bytes} IN t.text) > 0)"
+                )
+            }
+            _ => {
+                let bytes = self.bind(needle.to_vec());
+                format!("position({bytes} IN coalesce(t.text, convert_to(t.plain, 'UTF8'))) > 0")
+            }
+        }
+    }
+
     fn term(&mut self, term: &Term) -> String {
         let test = self.filter(&term.filter);
         if term.negated {
@@ -63,8 +85,7 @@ impl Condition {
         match filter {
             Filter::Text(finder) => {
                 self.needs_text = true;
-                let needle = self.bind(finder.needle().to_vec());
-                format!("position({needle} IN t.text) > 0")
+                self.free_text(finder.needle())
             }
             Filter::From(needle) => self.field("from_", needle),
             Filter::To(needle) => self.field("to_", needle),
@@ -123,12 +144,49 @@ impl Condition {
         )
     }
 
+    /// The newest matches from `start` on, at most `limit`, each row with
+    /// `seq`, then the number of matches and of unread ones (counted in the
+    /// same pass; no rows when `start` is past the last match).
+    pub fn page_sql(&self, start: usize, limit: usize) -> String {
+        format!(
+            "SELECT m.seq, count(*) OVER (), count(*) FILTER (WHERE NOT m.read) OVER ()
+             FROM {} WHERE {} ORDER BY m.seq DESC LIMIT {} OFFSET {}",
+            self.from(),
+            self.sql,
+            clamp(limit as u64),
+            clamp(start as u64)
+        )
+    }
+
+    /// The number of matches and of unread ones.
+    pub fn count_sql(&self) -> String {
+        format!(
+            "SELECT count(*), count(*) FILTER (WHERE NOT m.read) FROM {} WHERE {}",
+            self.from(),
+            self.sql
+        )
+    }
+
     pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.values
             .iter()
             .map(|v| v.as_ref() as &(dyn ToSql + Sync))
             .collect()
     }
+}
+
+/// `needle` as a `LIKE` pattern matching any text that contains it.
+fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 fn clamp(n: u64) -> i64 {
