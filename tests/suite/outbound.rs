@@ -86,6 +86,23 @@ async fn deliveries(running: &mailcatch::Running) -> Value {
 }
 
 /// Waits (up to `secs`) for the newest delivery to reach `state`.
+/// The SMTP envelope of the newest message `running` holds (as
+/// `/api/mailcatch/v1/message/{ID}/envelope` shows it).
+pub(crate) async fn newest_envelope(running: &mailcatch::Running) -> Value {
+    let base = common::base_url(running);
+    let get = |url: String| async move {
+        reqwest::get(url)
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let list = get(format!("{base}/api/v1/messages")).await;
+    let id = list["messages"][0]["ID"].as_str().unwrap();
+    get(format!("{base}/api/mailcatch/v1/message/{id}/envelope")).await
+}
+
 pub(crate) async fn settled(running: &mailcatch::Running, state: &str, secs: u64) -> Value {
     for _ in 0..secs * 20 {
         let list = deliveries(running).await;
@@ -445,22 +462,7 @@ async fn release_over_starttls_to_a_self_signed_relay() {
     let id = capture(&source).await;
     assert_eq!(release(&source, &id, json!(["a@example.net"])).await.0, 200);
     settled(&source, "delivered", 10).await;
-    let arrived: Value = reqwest::get(format!("{}/api/v1/messages", common::base_url(&target)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let arrived_id = arrived["messages"][0]["ID"].as_str().unwrap();
-    let envelope: Value = reqwest::get(format!(
-        "{}/api/mailcatch/v1/message/{arrived_id}/envelope",
-        common::base_url(&target)
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let envelope = newest_envelope(&target).await;
     assert!(envelope["Tls"]["Version"].is_string(), "{envelope}");
 }
 

@@ -6,7 +6,7 @@
 //! is what the client talks to.
 
 use crate::common;
-use crate::outbound::{capture, release, releasing, settled};
+use crate::outbound::{capture, newest_envelope, release, releasing, settled};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -345,22 +345,7 @@ async fn release_over_implicit_tls() {
     let commands = steps(&delivery);
     assert_eq!(commands[0], ("(greeting)".to_string(), 220));
     assert!(!commands.iter().any(|s| s.0 == "STARTTLS"), "{commands:?}");
-    let arrived: Value = reqwest::get(format!("{}/api/v1/messages", common::base_url(&target)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let arrived_id = arrived["messages"][0]["ID"].as_str().unwrap();
-    let envelope: Value = reqwest::get(format!(
-        "{}/api/mailcatch/v1/message/{arrived_id}/envelope",
-        common::base_url(&target)
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let envelope = newest_envelope(&target).await;
     assert!(envelope["Tls"]["Version"].is_string(), "{envelope}");
     source.shutdown().await;
     target.shutdown().await;

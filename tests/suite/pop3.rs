@@ -93,25 +93,12 @@ print(json.dumps(seen))
 
 #[tokio::test]
 async fn python_poplib_lists_retrieves_and_deletes() {
-    let Some(python) = common::which("python3") else {
-        assert!(!common::require_clients(), "python3 is required in CI");
-        eprintln!("SKIP: python3 not found");
-        return;
-    };
     let auth = AuthFile::new("# POP3 users\nalice:secret\n");
     let (running, ids) = start(&auth).await;
     let port = running.pop3_addr.expect("POP3 is bound").port().to_string();
-    let output = tokio::process::Command::new(&python)
-        .args(["-c", POPLIB_SCRIPT, &port, "alice", "secret"])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "poplib failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let Some(seen) = common::python_json(POPLIB_SCRIPT, &[&port, "alice", "secret"]).await else {
+        return;
+    };
 
     assert_eq!(
         seen["capa"],
@@ -172,11 +159,6 @@ print(json.dumps(seen))
 /// mailbox but the private ones.
 #[tokio::test]
 async fn each_login_reads_its_own_mailboxes() {
-    let Some(python) = common::which("python3") else {
-        assert!(!common::require_clients(), "python3 is required in CI");
-        eprintln!("SKIP: python3 not found");
-        return;
-    };
     let auth = AuthFile::new("alice:secret\ncarol:pw:team-a\n");
     let (running, default_ids) = start(&auth).await;
     let http = reqwest::Client::new();
@@ -220,24 +202,10 @@ async fn each_login_reads_its_own_mailboxes() {
 
     let team_key = format!("team-a:{}", created[0]["SMTPPassword"].as_str().unwrap());
     let port = running.pop3_addr.unwrap().port().to_string();
-    let output = tokio::process::Command::new(&python)
-        .args([
-            "-c",
-            POPLIB_UIDLS,
-            &port,
-            "carol:pw",
-            &team_key,
-            "alice:secret",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "poplib failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let logins = [port.as_str(), "carol:pw", &team_key, "alice:secret"];
+    let Some(seen) = common::python_json(POPLIB_UIDLS, &logins).await else {
+        return;
+    };
     assert_eq!(seen["carol"], serde_json::json!([ids["team-a"]]));
     assert_eq!(seen["team-a"], serde_json::json!([ids["team-a"]]));
     let mut public = default_ids.clone();

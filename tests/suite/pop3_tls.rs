@@ -42,23 +42,8 @@ print(json.dumps(seen))
 "#;
 
 async fn poplib(running: &Running, mode: &str) -> Option<serde_json::Value> {
-    let Some(python) = common::which("python3") else {
-        assert!(!common::require_clients(), "python3 is required in CI");
-        eprintln!("SKIP: python3 not found");
-        return None;
-    };
     let port = running.pop3_addr.expect("POP3 is bound").port().to_string();
-    let output = tokio::process::Command::new(&python)
-        .args(["-c", POPLIB_TLS_SCRIPT, &port, mode])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "poplib failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).unwrap())
+    common::python_json(POPLIB_TLS_SCRIPT, &[&port, mode]).await
 }
 
 fn hex(text: &str) -> String {

@@ -142,3 +142,28 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
             .find(|path| path.is_file())
     })
 }
+
+/// Runs a Python script (`python3 -c SCRIPT ARGS…`) that prints one JSON
+/// value, and returns it; None (with a SKIP line) when python3 is missing
+/// here, a failure when CI requires it. A script that fails fails the test
+/// with its stderr.
+pub async fn python_json(script: &str, args: &[&str]) -> Option<serde_json::Value> {
+    let Some(python) = which("python3") else {
+        assert!(!require_clients(), "python3 is required in CI");
+        eprintln!("SKIP: python3 not found");
+        return None;
+    };
+    let output = tokio::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .await
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("the script prints JSON"))
+}
