@@ -11,7 +11,9 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use tokio::net::UnixListener;
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::running::StartError;
 
 /// A listen address as the command line gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +44,41 @@ impl Listen {
             Listen::Unix(_) => None,
         }
     }
+}
+
+/// A bound listener: TCP, or a Unix socket.
+pub(crate) enum Bound {
+    Tcp(TcpListener),
+    Unix(BoundUnix),
+}
+
+impl Listen {
+    /// Binds the listener; with it, the TCP address (the real port when 0
+    /// was asked for), or None for a Unix socket.
+    pub(crate) async fn bind(&self) -> Result<(Bound, Option<SocketAddr>), StartError> {
+        match self {
+            Listen::Tcp(addr) => {
+                let (listener, bound) = bind_tcp(*addr).await?;
+                Ok((Bound::Tcp(listener), Some(bound)))
+            }
+            Listen::Unix(socket) => {
+                let bound = socket.bind().map_err(|source| StartError::BindUnix {
+                    path: socket.path.clone(),
+                    source,
+                })?;
+                Ok((Bound::Unix(bound), None))
+            }
+        }
+    }
+}
+
+/// Binds a TCP listener; returns it with its address (the real port when
+/// 0 was asked for).
+pub(crate) async fn bind_tcp(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let error = |source| StartError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let bound = listener.local_addr().map_err(error)?;
+    Ok((listener, bound))
 }
 
 impl From<SocketAddr> for Listen {

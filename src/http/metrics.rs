@@ -82,9 +82,7 @@ pub async fn bind(app: &Arc<App>) -> Result<Option<MetricsServer>, StartError> {
     let Prometheus::Listen(addr) = app.settings.prometheus else {
         return Ok(None);
     };
-    let bind_error = |source| StartError::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
-    let addr = listener.local_addr().map_err(bind_error)?;
+    let (listener, addr) = crate::listen::bind_tcp(addr).await?;
     Ok(Some(MetricsServer {
         addr,
         listener,

@@ -39,12 +39,11 @@ use axum::middleware;
 use axum::routing::{MethodRouter, get};
 use axum::serve::ListenerExt;
 use axum::{Router, ServiceExt};
-use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::App;
-use crate::listen::{BoundUnix, Listen};
+use crate::listen::{Bound, BoundUnix, Listen};
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::detail::{Detail, DetailCache};
@@ -57,38 +56,15 @@ use params::Params;
 pub struct HttpServer {
     /// The TCP address; None on a Unix socket.
     pub addr: Option<SocketAddr>,
-    listener: Listener,
+    listener: Bound,
     app: Arc<App>,
-}
-
-enum Listener {
-    Tcp(TcpListener),
-    Unix(BoundUnix),
 }
 
 /// Binds the listener. The UI credentials and CORS origins were resolved,
 /// and a bad `--ui-auth-file` refused, by
 /// [`crate::settings::Settings::resolve`] before anything bound.
 pub async fn bind(app: Arc<App>) -> Result<HttpServer, StartError> {
-    let (listener, addr) = match &app.settings.config.http.bind {
-        Listen::Tcp(addr) => {
-            let addr = *addr;
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })?;
-            let bound = listener
-                .local_addr()
-                .map_err(|source| StartError::Bind { addr, source })?;
-            (Listener::Tcp(listener), Some(bound))
-        }
-        Listen::Unix(socket) => {
-            let bound = socket.bind().map_err(|source| StartError::BindUnix {
-                path: socket.path.clone(),
-                source,
-            })?;
-            (Listener::Unix(bound), None)
-        }
-    };
+    let (listener, addr) = app.settings.config.http.bind.bind().await?;
     Ok(HttpServer {
         addr,
         listener,
@@ -114,7 +90,7 @@ impl HttpServer {
             middleware::from_fn_with_state(settings.allowed_hosts.clone(), host::check_host)
                 .layer(service);
         let result = match self.listener {
-            Listener::Tcp(listener) => {
+            Bound::Tcp(listener) => {
                 // No Nagle delay: WebSocket frames and small JSON answers go out at once.
                 let listener = listener.tap_io(|stream| {
                     let _ = stream.set_nodelay(true);
@@ -128,7 +104,7 @@ impl HttpServer {
                     .await
             }
             // A Unix-socket client has no address to tell handlers.
-            Listener::Unix(BoundUnix { listener, file }) => {
+            Bound::Unix(BoundUnix { listener, file }) => {
                 let service = ServiceExt::<axum::extract::Request>::into_make_service(service);
                 let served = axum::serve(listener, service)
                     .with_graceful_shutdown(stopped)

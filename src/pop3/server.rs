@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use super::session::{self, Action, Entry, MAX_LINE, Session, SessionConfig};
 use crate::app::App;
+use crate::listen::bind_tcp;
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::Selection;
@@ -52,12 +53,7 @@ pub(crate) async fn bind(app: Arc<App>) -> Result<Option<Pop3Server>, StartError
     let (Some(addr), Some(credentials)) = (config.pop3.bind, &app.settings.pop3_credentials) else {
         return Ok(None);
     };
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let (listener, bound) = bind_tcp(addr).await?;
     Ok(Some(Pop3Server {
         addr: bound,
         listener,

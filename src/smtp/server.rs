@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use super::reply::Reply;
 use super::session::{Peer, Session, SessionConfig, Step};
 use crate::app::App;
-use crate::listen::{BoundUnix, Listen};
+use crate::listen::{Bound, Listen, bind_tcp};
 use crate::running::StartError;
 use crate::shutdown::Shutdown;
 use crate::store::StoreError;
@@ -29,30 +29,23 @@ pub struct SmtpServer {
     /// The main listener's TCP address; None on a Unix socket.
     pub addr: Option<SocketAddr>,
     pub smtps_addr: Option<SocketAddr>,
-    main: Listener,
+    main: Bound,
     smtps: Option<TcpListener>,
     shared: Arc<Shared>,
 }
 
-/// The main listener: TCP, or a Unix socket (no TLS there: it is local).
-enum Listener {
-    Tcp(TcpListener),
-    Unix(BoundUnix),
-}
-
-impl Listener {
-    /// The next connection, and the client's address when it has one.
-    async fn accept(&self) -> std::io::Result<(Conn, Option<SocketAddr>)> {
-        match self {
-            Listener::Tcp(listener) => {
-                let (stream, peer) = listener.accept().await?;
-                let _ = stream.set_nodelay(true);
-                Ok((Conn::Plain(stream), Some(peer)))
-            }
-            Listener::Unix(bound) => {
-                let (stream, _) = bound.listener.accept().await?;
-                Ok((Conn::Unix(stream), None))
-            }
+/// The next connection of the main listener, and the client's address
+/// when it has one (a Unix-socket client has none, and no TLS: it is local).
+async fn accept(main: &Bound) -> std::io::Result<(Conn, Option<SocketAddr>)> {
+    match main {
+        Bound::Tcp(listener) => {
+            let (stream, peer) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            Ok((Conn::Plain(stream), Some(peer)))
+        }
+        Bound::Unix(bound) => {
+            let (stream, _) = bound.listener.accept().await?;
+            Ok((Conn::Unix(stream), None))
         }
     }
 }
@@ -96,30 +89,17 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
         require_starttls: config.smtp_require_starttls,
         chaos: settings.chaos.clone(),
     };
-    let (main, addr) = match &config.bind {
-        Listen::Tcp(addr) => {
-            let listener = listen(*addr).await?;
-            let bound = local_addr(&listener, *addr)?;
-            (Listener::Tcp(listener), Some(bound))
+    let (main, addr) = config.bind.bind().await?;
+    let (smtps, smtps_addr) = match config.smtps_bind {
+        Some(addr) => {
+            let (listener, bound) = bind_tcp(addr).await?;
+            (Some(listener), Some(bound))
         }
-        Listen::Unix(socket) => {
-            let bound = socket.bind().map_err(|source| StartError::BindUnix {
-                path: socket.path.clone(),
-                source,
-            })?;
-            (Listener::Unix(bound), None)
-        }
-    };
-    let smtps = match config.smtps_bind {
-        Some(addr) => Some(listen(addr).await?),
-        None => None,
+        None => (None, None),
     };
     Ok(SmtpServer {
         addr,
-        smtps_addr: match (&smtps, config.smtps_bind) {
-            (Some(listener), Some(addr)) => Some(local_addr(listener, addr)?),
-            _ => None,
-        },
+        smtps_addr,
         main,
         smtps,
         shared: Arc::new(Shared {
@@ -134,18 +114,6 @@ pub async fn bind(app: Arc<App>) -> Result<SmtpServer, StartError> {
     })
 }
 
-async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })
-}
-
-fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, StartError> {
-    listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })
-}
-
 impl SmtpServer {
     /// Accepts connections until shutdown, then gives sessions in the middle
     /// of a transaction the grace period to finish.
@@ -153,7 +121,7 @@ impl SmtpServer {
         let mut tasks = JoinSet::new();
         loop {
             let (accepted, implicit_tls) = tokio::select! {
-                accepted = self.main.accept() => (accepted, self.shared.main_is_implicit_tls),
+                accepted = accept(&self.main) => (accepted, self.shared.main_is_implicit_tls),
                 accepted = accept_smtps(self.smtps.as_ref()) => (accepted, true),
                 _ = shutdown.wait() => break,
                 // Reap finished connection tasks so the set stays small.

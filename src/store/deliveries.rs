@@ -15,6 +15,14 @@ use bytes::Bytes;
 
 use super::{Backend, Store, StoreError};
 
+/// The columns of a delivery row both database engines read (the raw
+/// message is read only when asked for).
+pub(super) const COLUMNS: &str =
+    "id, message_id, mailbox, state, created, next_attempt, give_up, detail";
+
+/// The SQL condition of a delivery not yet finished.
+pub(super) const UNFINISHED: &str = "state NOT IN ('delivered', 'failed', 'cancelled')";
+
 /// A delivery as the database keeps it. Times are Unix microseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeliveryRow {

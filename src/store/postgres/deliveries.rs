@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 
 use super::{PgStore, db_error};
 use crate::store::StoreError;
-use crate::store::deliveries::{Claim, DeliveryRow};
+use crate::store::deliveries::{COLUMNS, Claim, DeliveryRow, UNFINISHED};
 
 /// The third schema: one row per delivery. `raw` is dropped once the
 /// delivery is finished; `lease_until` bounds a claim (`sending`).
@@ -28,10 +28,6 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_by_state ON deliveries (state, created);
 ";
-
-const COLUMNS: &str = "id, message_id, mailbox, state, created, next_attempt, give_up, detail";
-
-const UNFINISHED: &str = "state NOT IN ('delivered', 'failed', 'cancelled')";
 
 fn read_row(r: &Row, with_raw: bool) -> DeliveryRow {
     DeliveryRow {

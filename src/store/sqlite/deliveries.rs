@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::store::StoreError;
-use crate::store::deliveries::{Claim, DeliveryRow};
+use crate::store::deliveries::{COLUMNS, Claim, DeliveryRow, UNFINISHED};
 
 /// The third schema: one row per delivery. `raw` is dropped once the
 /// delivery is finished; `lease_until` bounds a claim (`sending`).
@@ -25,10 +25,6 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_by_state ON deliveries (state, created);
 ";
-
-const COLUMNS: &str = "id, message_id, mailbox, state, created, next_attempt, give_up, detail";
-
-const UNFINISHED: &str = "state NOT IN ('delivered', 'failed', 'cancelled')";
 
 fn read_row(r: &Row<'_>, with_raw: bool) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
