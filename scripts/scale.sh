@@ -6,7 +6,8 @@
 #     for the same load, measured once at the start, for the ratio),
 #   - the server's RSS per stored message, against the raw bytes,
 #   - list newest 50, a search for a present term, for an absent term
-#     (every message looked at) and a subject: search (api-bench medians),
+#     (every message looked at), a subject: and a from: search (api-bench
+#     medians),
 # and at the largest size the time of a delete-all, and the slowest SMTP
 # transaction of a small lock-step load running while it happens.
 # It prints a markdown table and writes an SVG chart of the API timings
@@ -153,11 +154,12 @@ measure_engine() {
         rss=$(rss_kb)
         per_message=$(awk -v r="$rss" -v b="$base_kb" -v n="$size" -v raw="$raw_bytes" \
             'BEGIN { printf "%.0f B (%.2fx raw)", (r - b) * 1024 / n, (r - b) * 1024 / raw }')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$engine" "$size" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$engine" "$size" \
             "$(field msgs_per_s "$result")" "$(field failed "$result")" "$per_message" \
             "$(field list_newest_50_ms "$api")" "$(field search_free_text_ms "$api")" \
             "$(field search_absent_term_ms "$api")" "$(field search_subject_ms "$api")" \
-            "$(awk -v r="$rss" 'BEGIN { printf "%.0f", r / 1024 }')" >>"$ROWS"
+            "$(awk -v r="$rss" 'BEGIN { printf "%.0f", r / 1024 }')" \
+            "$(field search_from_ms "$api")" >>"$ROWS"
         log "$engine at $size: $(tail -1 "$ROWS" | tr '\t' ' ')"
     done
     delete_all_under_load
@@ -169,11 +171,11 @@ measure_engine() {
 table() {
     echo "smtp-sink, same load (2 KB, 10 connections, pipelined): $SINK_RATE msgs/s"
     echo
-    echo "| engine | stored | fill (msgs/s) | fill / sink | lost | RSS | RSS per message | list 50 (ms) | search hit (ms) | search miss (ms) | subject: (ms) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| engine | stored | fill (msgs/s) | fill / sink | lost | RSS | RSS per message | list 50 (ms) | search hit (ms) | search miss (ms) | subject: (ms) | from: (ms) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' -v sink="$SINK_RATE" '$2 != "delete-all" {
-        printf "| %s | %d | %.0f | %.2fx | %d | %s MB | %s | %s | %s | %s | %s |\n",
-            $1, $2, $3, $3 / sink, $4, $10, $5, $6, $7, $8, $9 }' "$ROWS"
+        printf "| %s | %d | %.0f | %.2fx | %d | %s MB | %s | %s | %s | %s | %s | %s |\n",
+            $1, $2, $3, $3 / sink, $4, $10, $5, $6, $7, $8, $9, $11 }' "$ROWS"
     echo
     echo "| engine | delete-all (s) | slowest SMTP transaction meanwhile (ms) |"
     echo "|---|---:|---:|"

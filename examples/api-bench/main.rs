@@ -57,6 +57,9 @@ struct Args {
     /// The `subject:` search term.
     #[arg(long, default_value = "subject:\"order 1234\"")]
     subject_query: String,
+    /// The `from:` search term (smtp-load's mail comes from seven senders).
+    #[arg(long, default_value = "from:sender3@load.example")]
+    from_query: String,
 }
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,6 +104,7 @@ async fn run(args: &Args) -> Result<(), String> {
     }
     let absent = time_search(&http, &base, &args.absent_query, args.runs).await?;
     let subject = time_search(&http, &base, &args.subject_query, args.runs).await?;
+    let from = time_search(&http, &base, &args.from_query, args.runs).await?;
     let ws = match args.ws_messages {
         0 => None,
         count => Some(websocket_delay(args, count).await?),
@@ -112,6 +116,7 @@ async fn run(args: &Args) -> Result<(), String> {
             ("search free text", text),
             ("search absent term", absent),
             ("search subject:", subject),
+            ("search from:", from),
         ],
         ws,
     );
@@ -248,7 +253,7 @@ async fn websocket_delay(args: &Args, count: u64) -> Result<Vec<f64>, String> {
     Ok(delays)
 }
 
-fn print_report(total: u64, timings: [(&str, Samples); 4], ws: Option<Vec<f64>>) {
+fn print_report(total: u64, timings: [(&str, Samples); 5], ws: Option<Vec<f64>>) {
     println!("api-bench: {total} messages stored");
     let mut result = format!("RESULT total={total}");
     for (name, mut samples) in timings {

@@ -30,12 +30,19 @@ fn bit(hash: u32, bits: usize) -> usize {
 /// The filter of a message's search text, `bits_per_byte` bits for each
 /// byte of it (within the bounds).
 pub(crate) fn build(text: &[u8], bits_per_byte: usize) -> Vec<u8> {
-    let bits = (text.len() * bits_per_byte)
+    build_over(&[text], bits_per_byte)
+}
+
+/// The filter of several texts at once: it passes a needle held by any
+/// of them.
+pub(crate) fn build_over(texts: &[&[u8]], bits_per_byte: usize) -> Vec<u8> {
+    let length: usize = texts.iter().map(|text| text.len()).sum();
+    let bits = (length * bits_per_byte)
         .clamp(MIN_BITS, MAX_BITS)
         .div_ceil(8)
         * 8;
     let mut filter = vec![0u8; bits / 8];
-    for window in text.windows(3) {
+    for window in texts.iter().flat_map(|text| text.windows(3)) {
         let at = bit(trigram_hash(window), bits);
         filter[at / 8] |= 1 << (at % 8);
     }

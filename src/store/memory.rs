@@ -8,6 +8,7 @@
 //! that into events, so every engine emits the same feed.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -23,6 +24,14 @@ const SCAN_CHUNK: usize = 4096;
 /// Up to this many messages, a delete-all frees them at once.
 const FREE_INLINE: usize = 10_000;
 
+/// From this many stored messages on, a search splits its scan between
+/// threads: below it a scan takes a few milliseconds and a thread would
+/// cost more than it saves.
+const PARALLEL_SEARCH_FROM: usize = 50_000;
+
+/// The most threads one search uses.
+const MAX_SEARCH_THREADS: usize = 4;
+
 #[derive(Default)]
 struct Inner {
     messages: BTreeMap<u64, Arc<StoredMessage>>,
@@ -36,6 +45,8 @@ pub(crate) struct MemoryStore {
     inner: RwLock<Inner>,
     ids: IdGenerator,
     limits: StoreLimits,
+    /// [`PARALLEL_SEARCH_FROM`], lowered by tests.
+    parallel_search_from: usize,
 }
 
 impl MemoryStore {
@@ -44,6 +55,7 @@ impl MemoryStore {
             inner: RwLock::default(),
             ids: IdGenerator::default(),
             limits,
+            parallel_search_from: PARALLEL_SEARCH_FROM,
         }
     }
 
@@ -60,7 +72,7 @@ impl MemoryStore {
         let message =
             Arc::new(StoredMessage::new(id, mailbox, incoming, summary, tags).with_text_bloom());
         let mut inner = self.inner.write();
-        inner.bytes += message.footprint();
+        inner.bytes += message.resident_bytes();
         inner.unread += 1;
         inner.tags.add(message.id.seq, &message.tags());
         inner.messages.insert(message.id.seq, message.clone());
@@ -101,7 +113,7 @@ impl MemoryStore {
     }
 
     fn account_removal(inner: &mut Inner, message: &StoredMessage) {
-        inner.bytes -= message.footprint();
+        inner.bytes -= message.resident_bytes();
         inner.tags.remove(message.id.seq, &message.tags());
         if !message.is_read() {
             inner.unread -= 1;
@@ -137,18 +149,29 @@ impl MemoryStore {
 
     /// Calls `visit` with each message matching `query`, newest first,
     /// until it returns false. Only messages after the query's cursor (a
-    /// wait's) are looked at. The scan holds the read lock for
-    /// [`SCAN_CHUNK`] messages at a time, so ingestion waits for at most
-    /// one chunk, and a message that does not match is never copied out.
-    fn scan(&self, query: &Query, mut visit: impl FnMut(&Arc<StoredMessage>) -> bool) {
+    /// wait's) are looked at.
+    fn scan(&self, query: &Query, visit: impl FnMut(&Arc<StoredMessage>) -> bool) {
         let lowest = query
             .arrived_after_seq()
             .map_or(0, |seq| seq.saturating_add(1));
-        let mut below = u64::MAX;
+        self.scan_range(query, lowest..u64::MAX, visit);
+    }
+
+    /// [`scan`](Self::scan) within a range of sequence numbers. The scan
+    /// holds the read lock for [`SCAN_CHUNK`] messages at a time, so
+    /// ingestion waits for at most one chunk, and a message that does not
+    /// match is never copied out.
+    fn scan_range(
+        &self,
+        query: &Query,
+        seqs: Range<u64>,
+        mut visit: impl FnMut(&Arc<StoredMessage>) -> bool,
+    ) {
+        let mut below = seqs.end;
         loop {
             let inner = self.inner.read();
             let mut scanned = 0;
-            for (seq, message) in inner.messages.range(lowest..below).rev() {
+            for (seq, message) in inner.messages.range(seqs.start..below).rev() {
                 if scanned == SCAN_CHUNK {
                     break;
                 }
@@ -194,11 +217,75 @@ impl MemoryStore {
         }
     }
 
-    /// Newest-first matches of `query`, sliced by `start` and `limit`.
+    /// Newest-first matches of `query`, sliced by `start` and `limit`. A
+    /// large store is searched by several threads at once, each scanning a
+    /// slice of the sequence numbers: every match must be counted, so the
+    /// whole store is read whatever the page.
     pub fn search(&self, query: &Query, start: usize, limit: usize) -> Page {
+        let lowest = query
+            .arrived_after_seq()
+            .map_or(0, |seq| seq.saturating_add(1));
+        let slices = self.search_slices(lowest);
+        let wanted = start.saturating_add(limit);
+        let partials: Vec<Page> = if slices.is_empty() {
+            vec![self.search_slice(query, lowest..u64::MAX, wanted)]
+        } else {
+            off_the_runtime(|| {
+                std::thread::scope(|scope| {
+                    let workers: Vec<_> = slices[1..]
+                        .iter()
+                        .map(|seqs| scope.spawn(|| self.search_slice(query, seqs.clone(), wanted)))
+                        .collect();
+                    let mut partials = vec![self.search_slice(query, slices[0].clone(), wanted)];
+                    partials.extend(workers.into_iter().map(|worker| {
+                        worker
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    }));
+                    partials
+                })
+            })
+        };
         let mut page = Page::default();
-        self.scan(query, |message| {
-            if page.matched >= start && page.messages.len() < limit {
+        for partial in partials {
+            page.matched += partial.matched;
+            page.matched_unread += partial.matched_unread;
+            page.messages.extend(partial.messages);
+        }
+        page.messages = page.messages.into_iter().skip(start).take(limit).collect();
+        page
+    }
+
+    /// The sequence ranges a large store's search scans at once, newest
+    /// first, one per thread, splitting the sequence numbers evenly; none
+    /// for a store small enough to scan on one thread.
+    fn search_slices(&self, lowest: u64) -> Vec<Range<u64>> {
+        let inner = self.inner.read();
+        let threads = search_threads();
+        let (Some((&first, _)), Some((&last, _))) = (
+            inner.messages.range(lowest..).next(),
+            inner.messages.last_key_value(),
+        ) else {
+            return Vec::new();
+        };
+        if inner.messages.len() < self.parallel_search_from || threads == 1 {
+            return Vec::new();
+        }
+        let step = (last - first) / threads as u64 + 1;
+        let mut slices: Vec<Range<u64>> = (0..threads as u64)
+            .map(|i| first + i * step..first + (i + 1) * step)
+            .rev()
+            .collect();
+        slices[0].end = u64::MAX;
+        slices
+    }
+
+    /// One slice's share of a search: its match counts and its first
+    /// `wanted` matches (the most a page can take from it).
+    fn search_slice(&self, query: &Query, seqs: Range<u64>, wanted: usize) -> Page {
+        let mut page = Page::default();
+        self.scan_range(query, seqs, |message| {
+            if page.messages.len() < wanted {
                 page.messages.push(message.clone());
             }
             page.matched += 1;
@@ -310,7 +397,7 @@ impl MemoryStore {
             let entry = counts.entry(message.mailbox.clone()).or_default();
             entry.total += 1;
             entry.unread += usize::from(!message.is_read());
-            entry.bytes += message.footprint() as u64;
+            entry.bytes += message.resident_bytes() as u64;
         }
         counts
     }
@@ -347,5 +434,83 @@ impl MemoryStore {
                 self.replace_tags(&message, tags);
             }
         }
+    }
+}
+
+/// Runs a long scan without stalling the other tasks of the calling tokio
+/// worker: on a multi-threaded runtime they move to another worker while it
+/// runs (a current-thread runtime, an embedder's test, just waits).
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// How many threads a large search uses: one per core, at most
+/// [`MAX_SEARCH_THREADS`] (at least two in tests, so they split even on a
+/// one-core machine).
+fn search_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let floor = if cfg!(test) { 2 } else { 1 };
+    cores.clamp(floor, MAX_SEARCH_THREADS.max(floor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::message::Incoming;
+    use crate::store::summary::summarize;
+
+    fn store_of(count: usize, parallel_search_from: usize) -> MemoryStore {
+        let mut store = MemoryStore::new(StoreLimits::default());
+        store.parallel_search_from = parallel_search_from;
+        for n in 0..count {
+            let word = if n % 3 == 0 { "invoice" } else { "receipt" };
+            let raw = format!("Subject: {word} {n}\r\n\r\nbody {n}\r\n");
+            let incoming = Incoming {
+                raw: raw.into_bytes().into(),
+                ..Incoming::default()
+            };
+            let summary = summarize(&incoming.raw, &incoming.envelope);
+            store.insert("default".into(), incoming, summary, Vec::new());
+        }
+        store
+    }
+
+    fn subjects(page: &Page) -> Vec<String> {
+        page.messages
+            .iter()
+            .map(|m| m.summary.subject.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_split_search_gives_the_single_scans_results() {
+        let single = store_of(500, usize::MAX);
+        let split = store_of(500, 1);
+        assert!(split.search_slices(0).len() > 1);
+        for query in ["invoice", "subject:receipt", "zqxjvkw", "body 4"] {
+            let query = Query::parse(query, Some("UTC"));
+            for (start, limit) in [(0, 50), (160, 50), (0, 1000), (490, 50), (0, 0)] {
+                let (a, b) = (
+                    single.search(&query, start, limit),
+                    split.search(&query, start, limit),
+                );
+                assert_eq!((a.matched, a.matched_unread), (b.matched, b.matched_unread));
+                assert_eq!(subjects(&a), subjects(&b), "{query:?} {start} {limit}");
+            }
+        }
+        let seq_of_400th =
+            |store: &MemoryStore| *store.inner.read().messages.keys().nth(400).unwrap();
+        let after = |store: &MemoryStore| {
+            let query = Query::parse("invoice", None).arrived_after(seq_of_400th(store));
+            subjects(&store.search(&query, 0, 50))
+        };
+        assert_eq!(after(&split), after(&single));
+        assert_eq!(after(&split).len(), 33);
     }
 }

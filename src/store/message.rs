@@ -250,11 +250,15 @@ impl StoredMessage {
         }
     }
 
-    /// The message with a Bloom filter of its search text, for an engine
-    /// that scans messages held in memory.
+    /// The message with a Bloom filter of every text a search matches (the
+    /// search text and the field filters' texts), for an engine that scans
+    /// messages held in memory: a term or a field filter rules a message
+    /// out without reading its text.
     pub(super) fn with_text_bloom(mut self) -> Self {
-        let text = self.summary.search_text.as_bytes();
-        self.text_bloom = super::bloom::build(text, MEMORY_BLOOM_BITS_PER_BYTE).into();
+        let fields = self.summary.field_columns();
+        let mut texts = vec![self.summary.search_text.as_bytes()];
+        texts.extend(fields.iter().map(|field| field.as_bytes()));
+        self.text_bloom = super::bloom::build_over(&texts, MEMORY_BLOOM_BITS_PER_BYTE).into();
         self
     }
 
@@ -345,6 +349,49 @@ impl StoredMessage {
             + self.text_bloom.len()
             + 512
     }
+
+    /// Approximate bytes this message occupies in memory, when all of it is
+    /// kept there: its [`footprint`](Self::footprint) plus the small
+    /// strings and structures around it, each heap allocation with its
+    /// header, and an allowance for the allocator's size classes. Measured
+    /// against the process's RSS, so that the memory engine's byte cap
+    /// bounds the memory it uses.
+    pub fn resident_bytes(&self) -> usize {
+        let s = &self.summary;
+        let e = &self.envelope;
+        let addresses = std::iter::once(&s.from)
+            .chain(&s.to)
+            .chain(&s.cc)
+            .chain(&s.bcc)
+            .chain(&s.reply_to)
+            .map(|a| heap(a.name.len()) + heap(a.address.len()) + size_of::<Address>());
+        let strings = [&s.message_id, &s.return_path, &e.mail_from, &e.helo]
+            .into_iter()
+            .chain(&e.rcpt_to)
+            .chain(&e.mail_params)
+            .chain(&s.auto_tags)
+            .chain(&s.content_warnings)
+            .chain(&self.warnings)
+            .map(|text| heap(text.len()) + size_of::<String>());
+        let small: usize = addresses.sum::<usize>()
+            + strings.sum::<usize>()
+            + s.date.as_ref().map_or(0, |d| heap(d.len()));
+        let structures = size_of::<StoredMessage>() + BTREE_ENTRY_BYTES;
+        let content = self.footprint() - 512 + 6 * ALLOCATION_HEADER;
+        (content + small + structures) * 9 / 8
+    }
+}
+
+/// What one heap allocation costs beyond its bytes (a header, alignment).
+const ALLOCATION_HEADER: usize = 16;
+
+/// A message's share of the memory engine's ordered map: its key, its
+/// `Arc` and the nodes around them.
+const BTREE_ENTRY_BYTES: usize = 32;
+
+/// The heap bytes of a string of `len` bytes: nothing when empty.
+fn heap(len: usize) -> usize {
+    if len == 0 { 0 } else { len + ALLOCATION_HEADER }
 }
 
 /// The parts of a message a database engine reads back.

@@ -40,20 +40,27 @@ pub(super) struct Term {
 /// probes (built once per query, not per message).
 #[derive(Clone, Debug)]
 pub(super) struct TextNeedle {
+    text: String,
     finder: Finder<'static>,
     probes: Vec<u8>,
 }
 
 impl TextNeedle {
-    fn new(needle: &str) -> TextNeedle {
-        TextNeedle {
+    fn boxed(needle: String) -> Box<TextNeedle> {
+        Box::new(TextNeedle {
             finder: Finder::new(needle.as_bytes()).into_owned(),
             probes: bloom::probes(needle.as_bytes()),
-        }
+            text: needle,
+        })
     }
 
     pub(super) fn needle(&self) -> &[u8] {
         self.finder.needle()
+    }
+
+    /// The normalised needle.
+    pub(super) fn text(&self) -> &str {
+        &self.text
     }
 
     /// The needle's trigram probes for [`bloom::might_contain`].
@@ -61,10 +68,15 @@ impl TextNeedle {
         &self.probes
     }
 
-    /// Whether the message's search text holds the needle, asking the
-    /// message's Bloom filter first (an empty filter lets every text through).
-    fn found_in(&self, message: &StoredMessage) -> bool {
+    /// Whether the message's Bloom filter lets the needle through (an empty
+    /// filter lets every needle through).
+    fn may_be_in(&self, message: &StoredMessage) -> bool {
         bloom::might_contain(message.text_bloom(), &self.probes)
+    }
+
+    /// Whether the message's search text holds the needle.
+    fn found_in(&self, message: &StoredMessage) -> bool {
+        self.may_be_in(message)
             && self
                 .finder
                 .find(message.summary.search_text.as_bytes())
@@ -73,20 +85,22 @@ impl TextNeedle {
 }
 
 /// One condition; the needles of the text filters are already normalised.
+/// A message's Bloom filter covers the texts of every text filter, so each
+/// carries its probes.
 #[derive(Clone, Debug)]
 pub(super) enum Filter {
     Text(Box<TextNeedle>),
-    From(String),
-    To(String),
-    Cc(String),
-    Bcc(String),
-    ReplyTo(String),
-    Addressed(String),
+    From(Box<TextNeedle>),
+    To(Box<TextNeedle>),
+    Cc(Box<TextNeedle>),
+    Bcc(Box<TextNeedle>),
+    ReplyTo(Box<TextNeedle>),
+    Addressed(Box<TextNeedle>),
     /// Any recipient: To, Cc or Bcc (which holds the envelope recipients
     /// no header names). Internal: MailHog's `kind=to`.
-    Recipient(String),
-    Subject(String),
-    MessageId(String),
+    Recipient(Box<TextNeedle>),
+    Subject(Box<TextNeedle>),
+    MessageId(Box<TextNeedle>),
     Tag(String),
     Read,
     Tagged,
@@ -131,8 +145,8 @@ impl Query {
             return None;
         }
         let filter = match kind {
-            Literal::From => Filter::From(needle),
-            Literal::Recipient => Filter::Recipient(needle),
+            Literal::From => Filter::From(TextNeedle::boxed(needle)),
+            Literal::Recipient => Filter::Recipient(TextNeedle::boxed(needle)),
             Literal::Text => free_text(text)?,
         };
         Some(Query {
@@ -250,7 +264,11 @@ fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
         Some((key, value)) => (key.to_lowercase(), value),
         None => (String::new(), body),
     };
-    let text = || Some(normalize_search(value)).filter(|v| !v.is_empty());
+    let text = || {
+        Some(normalize_search(value))
+            .filter(|v| !v.is_empty())
+            .map(TextNeedle::boxed)
+    };
     let filter = match key.as_str() {
         "from" => Filter::From(text()?),
         "to" => Filter::To(text()?),
@@ -289,7 +307,7 @@ fn parse_term(token: &str, zone: &jiff::tz::TimeZone) -> Option<Term> {
 
 fn free_text(text: &str) -> Option<Filter> {
     let needle = normalize_search(text);
-    (!needle.is_empty()).then(|| Filter::Text(Box::new(TextNeedle::new(&needle))))
+    (!needle.is_empty()).then(|| Filter::Text(TextNeedle::boxed(needle)))
 }
 
 /// Parses a date given as a query parameter (`before=`), in the IANA zone
@@ -349,27 +367,42 @@ fn parse_size(value: &str) -> Option<u64> {
 impl Filter {
     fn matches(&self, message: &StoredMessage) -> bool {
         let summary = &message.summary;
+        let from = std::slice::from_ref(&summary.from);
         match self {
             Filter::Text(needle) => needle.found_in(message),
-            Filter::From(needle) => address_matches(std::slice::from_ref(&summary.from), needle),
-            Filter::To(needle) => address_matches(&summary.to, needle),
-            Filter::Cc(needle) => address_matches(&summary.cc, needle),
-            Filter::Bcc(needle) => address_matches(&summary.bcc, needle),
-            Filter::ReplyTo(needle) => address_matches(&summary.reply_to, needle),
-            Filter::Addressed(needle) => [
-                std::slice::from_ref(&summary.from),
-                &summary.to,
-                &summary.cc,
-                &summary.bcc,
-                &summary.reply_to,
-            ]
-            .iter()
-            .any(|list| address_matches(list, needle)),
-            Filter::Recipient(needle) => [&summary.to, &summary.cc, &summary.bcc]
-                .iter()
-                .any(|list| address_matches(list, needle)),
-            Filter::Subject(needle) => contains(&summary.subject, needle),
-            Filter::MessageId(needle) => contains(&summary.message_id, needle),
+            Filter::From(needle) => needle.may_be_in(message) && address_matches(from, needle),
+            Filter::To(needle) => needle.may_be_in(message) && address_matches(&summary.to, needle),
+            Filter::Cc(needle) => needle.may_be_in(message) && address_matches(&summary.cc, needle),
+            Filter::Bcc(needle) => {
+                needle.may_be_in(message) && address_matches(&summary.bcc, needle)
+            }
+            Filter::ReplyTo(needle) => {
+                needle.may_be_in(message) && address_matches(&summary.reply_to, needle)
+            }
+            Filter::Addressed(needle) => {
+                needle.may_be_in(message)
+                    && [
+                        from,
+                        &summary.to,
+                        &summary.cc,
+                        &summary.bcc,
+                        &summary.reply_to,
+                    ]
+                    .iter()
+                    .any(|list| address_matches(list, needle))
+            }
+            Filter::Recipient(needle) => {
+                needle.may_be_in(message)
+                    && [&summary.to, &summary.cc, &summary.bcc]
+                        .iter()
+                        .any(|list| address_matches(list, needle))
+            }
+            Filter::Subject(needle) => {
+                needle.may_be_in(message) && contains(&summary.subject, needle.text())
+            }
+            Filter::MessageId(needle) => {
+                needle.may_be_in(message) && contains(&summary.message_id, needle.text())
+            }
             Filter::Tag(name) => message.has_tag(name),
             Filter::Read => message.is_read(),
             Filter::Tagged => !message.tags().is_empty(),
@@ -394,28 +427,57 @@ fn contains(haystack: &str, needle: &str) -> bool {
         return false;
     }
     if is_normal_but_for_case(haystack) {
-        let needle = needle.as_bytes();
-        return haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|window| window.eq_ignore_ascii_case(needle));
+        return contains_ignoring_ascii_case(haystack.as_bytes(), needle.as_bytes());
     }
     normalize_search(haystack).contains(needle)
+}
+
+/// Whether `needle`, lower-case, occurs in `haystack` in any ASCII case:
+/// candidates are found by the needle's first byte in either case.
+fn contains_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let last_start = match haystack.len().checked_sub(needle.len()) {
+        Some(last) => last,
+        None => return false,
+    };
+    let candidates = &haystack[..=last_start];
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), candidates)
+        .any(|at| haystack[at + 1..at + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// ASCII text in which [`normalize_search`] would change nothing but case:
 /// no stripped characters, and only single spaces between words.
 fn is_normal_but_for_case(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes
-        .iter()
-        .all(|&b| (b.is_ascii_graphic() && !b"<>\",;()".contains(&b)) || b == b' ')
-        && !text.contains("  ")
-        && bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
+    let mut after_space = true;
+    for &byte in bytes {
+        if !KEPT_AS_IS_BUT_FOR_CASE[usize::from(byte)] || (byte == b' ' && after_space) {
+            return false;
+        }
+        after_space = byte == b' ';
+    }
+    !after_space || bytes.is_empty()
 }
 
-fn address_matches(list: &[Address], needle: &str) -> bool {
+/// The bytes [`normalize_search`] keeps in place (lower-cased): printable
+/// ASCII but the characters it strips, and the space.
+const KEPT_AS_IS_BUT_FOR_CASE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c == b' '
+            || (c.is_ascii_graphic()
+                && !matches!(c, b'<' | b'>' | b'"' | b',' | b';' | b'(' | b')'));
+        b += 1;
+    }
+    table
+};
+
+fn address_matches(list: &[Address], needle: &TextNeedle) -> bool {
+    let needle = needle.text();
     !needle.is_empty()
         && list.iter().any(|a| {
             // A needle without a space cannot span name and address.
@@ -440,6 +502,10 @@ mod tests {
             "Ünïcödé Subject",
             "tab\there",
             "",
+            "A",
+            " lead",
+            "trail ",
+            "ReportReport report",
         ];
         let needles = [
             "report",
@@ -449,6 +515,9 @@ mod tests {
             "tab here",
             "x",
             "re:",
+            "a",
+            "rt r",
+            "report report",
         ];
         for haystack in haystacks {
             for needle in needles {
@@ -466,7 +535,11 @@ mod tests {
         }];
         for needle in ["alice", "example.com", "example alice", "e alice@", "bob"] {
             let slow = normalize_search("Alice Example alice@example.com").contains(needle);
-            assert_eq!(address_matches(&alice, needle), slow, "{needle:?}");
+            assert_eq!(
+                address_matches(&alice, &TextNeedle::boxed(needle.to_string())),
+                slow,
+                "{needle:?}"
+            );
         }
     }
 

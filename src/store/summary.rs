@@ -220,6 +220,8 @@ fn snippet(body: &str) -> String {
     format!("{}...", &collapsed[..cut])
 }
 
+/// The free text of a message. It holds the decoded subject whole, so a
+/// `subject:` search may rule a message out by the text's Bloom filter.
 fn search_text(
     message: &Message<'_>,
     summary: &Summary,
@@ -426,6 +428,23 @@ Date: Tue, 1 Jul 2025 10:00:00 +0200\r\n\r\nHello   world\r\n";
         assert_eq!(s.auto_tags, ["news", "one", "Two"]);
         assert!(s.search_text.contains("café"));
         assert!(s.content_warnings.is_empty(), "{:?}", s.content_warnings);
+    }
+
+    #[test]
+    fn the_search_text_holds_the_normalised_subject() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cpython-email");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let s = summarize(&raw, &envelope(&["x@example.com"]));
+            let subject = normalize_search(&s.subject);
+            assert!(s.search_text.contains(&subject), "{subject:?}");
+            checked += usize::from(!subject.is_empty());
+        }
+        let folded = b"Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n\t (Final)  \"v2\"\r\n\r\nx\r\n";
+        let s = summarize(folded, &envelope(&[]));
+        assert!(s.search_text.contains(&normalize_search(&s.subject)));
+        assert!(checked > 20, "only {checked} fixtures had a subject");
     }
 
     #[test]

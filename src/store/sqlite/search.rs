@@ -120,19 +120,19 @@ impl Condition {
                 let probes = self.bind(Value::Blob(probes));
                 format!("mc_bloom(f.text_bloom, {probes}) AND {contains}")
             }
-            Filter::From(needle) => self.field("from_", needle),
-            Filter::To(needle) => self.field("to_", needle),
-            Filter::Cc(needle) => self.field("cc", needle),
-            Filter::Bcc(needle) => self.field("bcc", needle),
-            Filter::ReplyTo(needle) => self.field("reply_to", needle),
+            Filter::From(needle) => self.field("from_", needle.text()),
+            Filter::To(needle) => self.field("to_", needle.text()),
+            Filter::Cc(needle) => self.field("cc", needle.text()),
+            Filter::Bcc(needle) => self.field("bcc", needle.text()),
+            Filter::ReplyTo(needle) => self.field("reply_to", needle.text()),
             Filter::Addressed(needle) => ["from_", "to_", "cc", "bcc", "reply_to"]
-                .map(|column| self.field(column, needle))
+                .map(|column| self.field(column, needle.text()))
                 .join(" OR "),
             Filter::Recipient(needle) => ["to_", "cc", "bcc"]
-                .map(|column| self.field(column, needle))
+                .map(|column| self.field(column, needle.text()))
                 .join(" OR "),
-            Filter::Subject(needle) => self.field("subject", needle),
-            Filter::MessageId(needle) => self.field("message_id", needle),
+            Filter::Subject(needle) => self.field("subject", needle.text()),
+            Filter::MessageId(needle) => self.field("message_id", needle.text()),
             Filter::Tag(name) => {
                 let name = self.bind(Value::Text(name.clone()));
                 format!(
