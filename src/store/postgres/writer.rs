@@ -69,7 +69,7 @@ impl Writers {
     async fn run(self: Arc<Self>) {
         let mut jobs = Vec::with_capacity(MAX_GROUP);
         loop {
-            // One writer takes a group at a time, the others write theirs.
+            // With several writers, one takes a group while the others write theirs.
             let taken = self
                 .queue
                 .lock()
