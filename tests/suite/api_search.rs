@@ -261,5 +261,16 @@ async fn delete_by_search_and_read_status_by_search() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(api.get_json("/api/v1/messages").await["unread"], 89 - 11);
+    // Free text alone: PostgreSQL counts its unread matches as all matches
+    // but the read ones, for a page and for a start past the last match.
+    let page = api.get_json("/api/v1/search?query=body&limit=5").await;
+    assert_eq!(page["messages_count"], 89);
+    assert_eq!(page["messages_unread"], 89 - 11);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 5);
+    let past = api
+        .get_json("/api/v1/search?query=%22body%202%22&start=50")
+        .await;
+    assert_eq!(past["messages_count"], 11);
+    assert_eq!(past["messages_unread"], 0);
     api.shutdown().await;
 }

@@ -23,6 +23,9 @@ pub(super) struct Condition {
     values: Vec<Param>,
     needs_fields: bool,
     needs_text: bool,
+    /// Whether a term tests a column of `messages` (not only free text or
+    /// fields).
+    needs_messages: bool,
 }
 
 impl Condition {
@@ -32,6 +35,7 @@ impl Condition {
             values: Vec::new(),
             needs_fields: false,
             needs_text: false,
+            needs_messages: false,
         };
         for term in query.terms() {
             let test = condition.term(term);
@@ -82,6 +86,19 @@ impl Condition {
     }
 
     fn filter(&mut self, filter: &Filter) -> String {
+        self.needs_messages |= !matches!(
+            filter,
+            Filter::Text(_)
+                | Filter::From(_)
+                | Filter::To(_)
+                | Filter::Cc(_)
+                | Filter::Bcc(_)
+                | Filter::ReplyTo(_)
+                | Filter::Addressed(_)
+                | Filter::Recipient(_)
+                | Filter::Subject(_)
+                | Filter::MessageId(_)
+        );
         match filter {
             Filter::Text(finder) => {
                 self.needs_text = true;
@@ -148,11 +165,14 @@ impl Condition {
     /// `seq`, then the number of matches and of unread ones (counted in the
     /// same pass; no rows when `start` is past the last match).
     pub fn page_sql(&self, start: usize, limit: usize) -> String {
+        let counted = self.counted();
         format!(
-            "SELECT m.seq, count(*) OVER (), count(*) FILTER (WHERE NOT m.read) OVER ()
-             FROM {} WHERE {} ORDER BY m.seq DESC LIMIT {} OFFSET {}",
-            self.from(),
+            "SELECT {}, count(*) OVER (), {} FROM {} WHERE {} ORDER BY {} DESC LIMIT {} OFFSET {}",
+            counted.seq,
+            counted.unread_window,
+            counted.from,
             self.sql,
+            counted.order,
             clamp(limit as u64),
             clamp(start as u64)
         )
@@ -160,11 +180,50 @@ impl Condition {
 
     /// The number of matches and of unread ones.
     pub fn count_sql(&self) -> String {
+        let counted = self.counted();
         format!(
-            "SELECT count(*), count(*) FILTER (WHERE NOT m.read) FROM {} WHERE {}",
-            self.from(),
-            self.sql
+            "SELECT count(*), {} FROM {} WHERE {}",
+            counted.unread, counted.from, self.sql
         )
+    }
+
+    /// How [`Condition::page_sql`] and [`Condition::count_sql`] read the
+    /// matches. Counting reads every match, so an index order does not
+    /// help: with free text the planner is kept from walking the messages
+    /// newest first (testing every text on the way) by ordering on
+    /// `seq + 0`, and it takes the trigram index and sorts the matches
+    /// instead. A query of free text alone needs no `messages` row: its
+    /// unread matches are all matches but the read ones, which a partial
+    /// index finds (few, usually) without reading every matching message.
+    fn counted(&self) -> Counted {
+        let text_only = self.needs_text && !self.needs_fields && !self.needs_messages;
+        let (from, seq, unread, unread_window) = if text_only {
+            (
+                "message_text t LEFT JOIN messages r ON r.seq = t.seq AND r.read",
+                "t.seq",
+                "count(*) - count(r.seq)",
+                "count(*) OVER () - count(r.seq) OVER ()",
+            )
+        } else {
+            (
+                self.from(),
+                "m.seq",
+                "count(*) FILTER (WHERE NOT m.read)",
+                "count(*) FILTER (WHERE NOT m.read) OVER ()",
+            )
+        };
+        let order = if self.needs_text {
+            format!("{seq} + 0")
+        } else {
+            seq.to_string()
+        };
+        Counted {
+            from,
+            seq,
+            unread,
+            unread_window,
+            order,
+        }
     }
 
     pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
@@ -173,6 +232,15 @@ impl Condition {
             .map(|v| v.as_ref() as &(dyn ToSql + Sync))
             .collect()
     }
+}
+
+/// The parts of a counting query (see [`Condition::counted`]).
+struct Counted {
+    from: &'static str,
+    seq: &'static str,
+    unread: &'static str,
+    unread_window: &'static str,
+    order: String,
 }
 
 /// `needle` as a `LIKE` pattern matching any text that contains it.

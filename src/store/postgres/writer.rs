@@ -4,8 +4,12 @@
 //!
 //! So a `250` (which waits for that answer) still means committed, while
 //! the cost of a commit (its round trips, and the server's flush of its
-//! WAL) is shared by every message that arrived meanwhile. Several writers
-//! keep a group being written while another commits. A group the server
+//! WAL) is shared by every message that arrived meanwhile. One writer per
+//! node: while its commit is in flight the next group gathers, so groups
+//! grow with the load. Two writers (tried) halve the groups and cost the
+//! server about a third more CPU per message (each group pays its own
+//! statements, trigger runs and commit), which on a busy machine is what
+//! limits the rate. A group the server
 //! refuses is written again message by message, so one bad message fails
 //! alone; a connection lost mid-group fails the group (whether the COMMIT
 //! happened is unknown, so nothing is written twice).
@@ -28,7 +32,7 @@ const MAX_GROUP: usize = 128;
 /// Messages waiting for a writer before senders wait too.
 pub(super) const QUEUE: usize = 1024;
 /// Groups written at once (each on its own connection).
-pub(super) const WRITERS: usize = 2;
+pub(super) const WRITERS: usize = 1;
 
 /// What an insert gets back: the stored message and how many old ones the
 /// caps evicted.
@@ -65,7 +69,7 @@ impl Writers {
     async fn run(self: Arc<Self>) {
         let mut jobs = Vec::with_capacity(MAX_GROUP);
         loop {
-            // One writer takes a group at a time, the others write theirs.
+            // With several writers, one takes a group while the others write theirs.
             let taken = self
                 .queue
                 .lock()
