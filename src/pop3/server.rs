@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::render;
 use super::session::{self, Action, Entry, MAX_LINE, Session, SessionConfig};
 use crate::app::App;
 use crate::listen::bind_tcp;
@@ -246,7 +247,7 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
                     _ => None,
                 };
                 let bytes = match raw {
-                    Some(raw) => session::render(&raw, top),
+                    Some(raw) => render::render(&raw, top),
                     None => session::NO_LONGER_STORED.as_bytes().to_vec(),
                 };
                 write_within(shared, &mut stream, &bytes).await?;
