@@ -94,13 +94,16 @@ impl App {
         request: WaitRequest,
         mut shutdown: Shutdown,
     ) -> Result<Waited, WaitError> {
-        let _slot = self.take_waiter_slot()?;
+        // Subscribed before "now" is read, so nothing arriving in between is
+        // missed; counted as waiting only once its cursor is fixed, so a
+        // client that sees the count and then sends knows the wait will see it.
         let mut events = self.subscribe();
         let after = match request.after {
             Cursor::Start => 0,
             Cursor::After(seq) => seq,
             Cursor::Now => self.newest_seq().await?,
         };
+        let _slot = self.take_waiter_slot()?;
         let query = request.query.arrived_after(after);
         let count = request.count.max(1);
         let deadline = tokio::time::Instant::now() + request.timeout;
