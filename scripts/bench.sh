@@ -446,6 +446,18 @@ memory_row() {
 # A field of a `RESULT key=value ...` line.
 field() { sed -n "s/.* $1=\([-0-9.]*\).*/\1/p" <<<"$2"; }
 
+# The RESULT line of a client run saved as $WORK/NAME.out.
+result() { grep '^RESULT' "$WORK/$1.out"; }
+
+# The row label of an api-bench timing (list_newest_50, search_subject, ...);
+# the second argument ends the absent-term row's description.
+api_label() {
+    local label=${1//_/ }
+    label=${label/search subject/search subject:}
+    label=${label/search free text/search free text (present term)}
+    echo "${label/search absent term/search free text (absent term$2)}"
+}
+
 # Kilobytes of VmRSS and VmHWM per engine and store size, from api_run.
 declare -A RSS_KB HWM_KB
 
@@ -479,8 +491,8 @@ api() {
         --pid "$SERVER_PID" --messages "$WS_MESSAGES" --idle-waiters 1000 >"$WORK/wait-memory.out"
     stop_server
     local small large
-    small=$(grep '^RESULT' "$WORK/api-memory-small.out")
-    large=$(grep '^RESULT' "$WORK/api-memory-large.out")
+    small=$(result api-memory-small)
+    large=$(result api-memory-large)
     for name in list_newest_50 search_free_text search_subject; do
         local label=${name//_/ }
         label=${label/search subject/search subject:}
@@ -490,7 +502,7 @@ api() {
     row "250 reply -> WebSocket new frame (median ms; p99 $(field ws_new_p99_ms "$small"))" "-" \
         "$(field ws_new_ms "$small")" "-" "-"
     local waited
-    waited=$(grep '^RESULT' "$WORK/wait-memory.out")
+    waited=$(result wait-memory)
     row "250 reply -> wait answered, $API_LARGE stored (median ms; p99 $(field wait_p99_ms "$waited"))" "-" \
         "$(field wait_median_ms "$waited")" "-" "-"
     row "CPU of mailcatch with 1000 idle waiters (% of one core)" "-" \
@@ -520,12 +532,12 @@ sqlite_api() {
     drop_database
 
     local small large mem_small mem_large fill mem_fill
-    small=$(grep '^RESULT' "$WORK/api-sqlite-small.out")
-    large=$(grep '^RESULT' "$WORK/api-sqlite-large.out")
-    mem_small=$(grep '^RESULT' "$WORK/api-memory-small.out")
-    mem_large=$(grep '^RESULT' "$WORK/api-memory-large.out")
-    fill=$(grep '^RESULT' "$WORK/fill-sqlite.out")
-    mem_fill=$(grep '^RESULT' "$WORK/fill-memory.out")
+    small=$(result api-sqlite-small)
+    large=$(result api-sqlite-large)
+    mem_small=$(result api-memory-small)
+    mem_large=$(result api-memory-large)
+    fill=$(result fill-sqlite)
+    mem_fill=$(result fill-memory)
     local more=$((API_LARGE - API_SMALL - WS_MESSAGES))
     sql_row "2 KB, 10 conn, smtp-load --pipelining: $more more onto $((API_SMALL + WS_MESSAGES)) stored (msgs/s)" "-" \
         "$(field msgs_per_s "$mem_fill")" "$(field msgs_per_s "$fill")" "-" "-" "$(field failed "$fill")"
@@ -543,10 +555,8 @@ sqlite_api() {
         "$(awk -v b="$db_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "-" "-" "-"
 
     for name in list_newest_50 search_free_text search_absent_term search_subject; do
-        local label=${name//_/ } limit=$TARGET_SEARCH_MS
-        label=${label/search subject/search subject:}
-        label=${label/search free text/search free text (present term)}
-        label=${label/search absent term/search free text (absent term: scans all)}
+        local label limit=$TARGET_SEARCH_MS
+        label=$(api_label "$name" ": scans all")
         [ "$name" = list_newest_50 ] && limit=$TARGET_LIST_MS
         sql_row "$label, $API_SMALL stored (median ms)" "-" "$(field "${name}_ms" "$mem_small")" \
             "$(field "${name}_ms" "$small")" "-" "-" "-"
@@ -567,23 +577,21 @@ postgres_api() {
     api_run postgres
     stop_server
     local small large mem_small mem_large sq_small sq_large fill
-    small=$(grep '^RESULT' "$WORK/api-postgres-small.out")
-    large=$(grep '^RESULT' "$WORK/api-postgres-large.out")
-    mem_small=$(grep '^RESULT' "$WORK/api-memory-small.out")
-    mem_large=$(grep '^RESULT' "$WORK/api-memory-large.out")
-    sq_small=$(grep '^RESULT' "$WORK/api-sqlite-small.out")
-    sq_large=$(grep '^RESULT' "$WORK/api-sqlite-large.out")
-    fill=$(grep '^RESULT' "$WORK/fill-postgres.out")
+    small=$(result api-postgres-small)
+    large=$(result api-postgres-large)
+    mem_small=$(result api-memory-small)
+    mem_large=$(result api-memory-large)
+    sq_small=$(result api-sqlite-small)
+    sq_large=$(result api-sqlite-large)
+    fill=$(result fill-postgres)
     local more=$((API_LARGE - API_SMALL - WS_MESSAGES))
     pg_row "2 KB, 10 conn, smtp-load --pipelining: $more more onto $((API_SMALL + WS_MESSAGES)) stored (msgs/s)" "-" \
-        "$(field msgs_per_s "$(grep '^RESULT' "$WORK/fill-memory.out")")" \
-        "$(field msgs_per_s "$(grep '^RESULT' "$WORK/fill-sqlite.out")")" "$(field msgs_per_s "$fill")" "-" "-" \
+        "$(field msgs_per_s "$(result fill-memory)")" \
+        "$(field msgs_per_s "$(result fill-sqlite)")" "$(field msgs_per_s "$fill")" "-" "-" \
         "$(field failed "$fill")"
     for name in list_newest_50 search_free_text search_absent_term search_subject; do
-        local label=${name//_/ } limit=$TARGET_PG_SEARCH_MS target
-        label=${label/search subject/search subject:}
-        label=${label/search free text/search free text (present term)}
-        label=${label/search absent term/search free text (absent term)}
+        local label limit=$TARGET_PG_SEARCH_MS target
+        label=$(api_label "$name" "")
         [ "$name" = list_newest_50 ] && limit=$TARGET_PG_LIST_MS
         target=$(large_verdict "$(field "${name}_ms" "$large")" le "$limit" "≤ $limit ms")
         [ "$name" = search_subject ] && target="-"

@@ -192,14 +192,7 @@ async fn submit(
 /// Doubles a leading dot on every line (RFC 5321 §4.5.2).
 fn dot_stuff(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 64);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        at_line_start = byte == b'\n';
-    }
+    crate::smtp::data::dot_stuff_into(&mut out, message);
     out
 }
 

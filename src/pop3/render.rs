@@ -1,6 +1,8 @@
 //! The bytes a POP3 client receives for RETR and TOP: the stored message
 //! as it is, dot-stuffed and terminated.
 
+use crate::smtp::data::dot_stuff_into;
+
 /// The whole reply to RETR (`top` None) or TOP (`top` the body lines
 /// wanted) of a message with these raw bytes: `+OK`, the bytes exactly as
 /// stored with every line that starts with `.` dot-stuffed, a line end
@@ -18,15 +20,8 @@ pub fn render(raw: &[u8], top: Option<usize>) -> Vec<u8> {
         }
         .as_slice(),
     );
-    let mut line_start = true;
-    for &byte in body {
-        if line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        line_start = byte == b'\n';
-    }
-    if !body.is_empty() && !line_start {
+    dot_stuff_into(&mut out, body);
+    if !body.is_empty() && !body.ends_with(b"\n") {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");

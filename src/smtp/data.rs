@@ -8,6 +8,21 @@
 
 use memchr::memchr;
 
+/// Appends `content` to `out` as dot-stuffed data: a `.` that begins a line
+/// (the content's start, or after a LF) is doubled, every other byte kept.
+/// The counterpart of the reading below, for what mailcatch itself sends
+/// (sendmail mode's DATA, POP3's RETR and TOP).
+pub(crate) fn dot_stuff_into(out: &mut Vec<u8>, content: &[u8]) {
+    let mut at_line_start = true;
+    for &byte in content {
+        if at_line_start && byte == b'.' {
+            out.push(b'.');
+        }
+        out.push(byte);
+        at_line_start = byte == b'\n';
+    }
+}
+
 /// The longest line RFC 5322 allows, excluding CRLF.
 const MAX_LINE_OCTETS: usize = 998;
 

@@ -151,10 +151,7 @@ impl MemoryStore {
     /// until it returns false. Only messages after the query's cursor (a
     /// wait's) are looked at.
     fn scan(&self, query: &Query, visit: impl FnMut(&Arc<StoredMessage>) -> bool) {
-        let lowest = query
-            .arrived_after_seq()
-            .map_or(0, |seq| seq.saturating_add(1));
-        self.scan_range(query, lowest..u64::MAX, visit);
+        self.scan_range(query, query.lowest_seq()..u64::MAX, visit);
     }
 
     /// [`scan`](Self::scan) within a range of sequence numbers. The scan
@@ -222,9 +219,7 @@ impl MemoryStore {
     /// slice of the sequence numbers: every match must be counted, so the
     /// whole store is read whatever the page.
     pub fn search(&self, query: &Query, start: usize, limit: usize) -> Page {
-        let lowest = query
-            .arrived_after_seq()
-            .map_or(0, |seq| seq.saturating_add(1));
+        let lowest = query.lowest_seq();
         let slices = self.search_slices(lowest);
         let wanted = start.saturating_add(limit);
         let partials: Vec<Page> = if slices.is_empty() {

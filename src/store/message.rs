@@ -340,6 +340,12 @@ impl StoredMessage {
 
     /// Approximate bytes this message holds, for the store's byte cap.
     pub fn footprint(&self) -> usize {
+        self.content_bytes() + 512
+    }
+
+    /// The bytes of its larger parts: raw bytes as kept, search text and
+    /// its filter, snippet, subject, transcript.
+    fn content_bytes(&self) -> usize {
         let s = &self.summary;
         self.raw.kept_len()
             + s.search_text.len()
@@ -347,7 +353,6 @@ impl StoredMessage {
             + s.subject.len()
             + self.transcript.own_bytes()
             + self.text_bloom.len()
-            + 512
     }
 
     /// Approximate bytes this message occupies in memory, when all of it is
@@ -377,7 +382,7 @@ impl StoredMessage {
             + strings.sum::<usize>()
             + s.date.as_ref().map_or(0, |d| heap(d.len()));
         let structures = size_of::<StoredMessage>() + BTREE_ENTRY_BYTES;
-        let content = self.footprint() - 512 + 6 * ALLOCATION_HEADER;
+        let content = self.content_bytes() + 6 * ALLOCATION_HEADER;
         (content + small + structures) * 9 / 8
     }
 }

@@ -201,9 +201,10 @@ impl Query {
         self
     }
 
-    /// The newest arrival a match must follow, if the query says (so an
-    /// engine can skip everything older without testing it).
-    pub(super) fn arrived_after_seq(&self) -> Option<u64> {
+    /// The lowest sequence number a match can have: past the newest
+    /// arrival the query says a match must follow (so an engine can skip
+    /// everything older without testing it), else 0.
+    pub(super) fn lowest_seq(&self) -> u64 {
         self.terms
             .iter()
             .filter_map(|term| match term.filter {
@@ -211,6 +212,7 @@ impl Query {
                 _ => None,
             })
             .max()
+            .map_or(0, |seq| seq.saturating_add(1))
     }
 
     /// The terms, all of which a match satisfies (a database engine turns
